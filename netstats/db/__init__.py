@@ -1,0 +1,102 @@
+"""The database: Alembic migrations for tables and roles, SQL files for functions.
+
+Functions live in netstats/db/functions/, one object per file named after it. They are not
+frozen into a revision: after every upgrade, each file whose checksum differs from the one
+recorded in netstats.function_files is dropped and re-created (a file carries its own grants),
+and functions whose file was deleted are dropped. Upgrading twice therefore changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from netstats.errors import ConfigError
+
+HERE = Path(__file__).parent
+FUNCTIONS_DIR = HERE / "functions"
+MIGRATIONS_DIR = HERE / "migrations"
+
+
+def function_files() -> dict[str, str]:
+    """Object name -> SQL, helpers in the private schema first so later files can use them."""
+    files = sorted(FUNCTIONS_DIR.glob("*.sql"), key=lambda p: (not p.stem.startswith("netstats."), p.stem))
+    return {path.stem: path.read_text() for path in files}
+
+
+def checksum(sql: str) -> str:
+    return hashlib.sha256(sql.encode()).hexdigest()
+
+
+def sync_statements(applied: Mapping[str, str]) -> list[str]:
+    """SQL that brings the database's functions from `applied` (name -> sha256) to the files."""
+    statements = []
+    files = function_files()
+    for name, sql in files.items():
+        digest = checksum(sql)
+        if applied.get(name) == digest:
+            continue
+        statements += [
+            f"DROP FUNCTION IF EXISTS {_qualified(name)}",
+            sql,
+            "INSERT INTO netstats.function_files (name, sha256) "
+            f"VALUES ('{name}', '{digest}') ON CONFLICT (name) DO UPDATE "
+            "SET sha256 = excluded.sha256, applied_at = now()",
+        ]
+    for name in sorted(set(applied) - set(files)):
+        statements += [
+            f"DROP FUNCTION IF EXISTS {_qualified(name)}",
+            f"DELETE FROM netstats.function_files WHERE name = '{name}'",
+        ]
+    # Schedule retention where pg_cron is installed; tell PostgREST (Supabase) to reload.
+    statements += ["SELECT netstats.schedule_jobs()", "NOTIFY pgrst, 'reload schema'"]
+    return statements
+
+
+def _qualified(name: str) -> str:
+    return name if "." in name else f"public.{name}"
+
+
+def database_url(url: str | None = None) -> str:
+    url = url or os.environ.get("NETSTATS_DATABASE_URL")
+    if not url:
+        raise ConfigError(
+            "no database: set NETSTATS_DATABASE_URL=postgresql://user:password@host:5432/db "
+            "(for Supabase, the connection string of its session pooler or direct connection)"
+        )
+    return url
+
+
+def sqlalchemy_url(url: str) -> str:
+    """psycopg 3 drives every connection, Alembic's included."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        # ConfigParser treats % as interpolation; passwords may contain it.
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url(url)), revision)
+
+
+def downgrade(url: str | None = None, revision: str = "base") -> None:
+    command.downgrade(alembic_config(database_url(url)), revision)
+
+
+def offline_sql() -> None:
+    """Print the SQL of every migration and function, for Supabase's SQL editor."""
+    command.upgrade(alembic_config("postgresql+psycopg://"), "head", sql=True)

@@ -1,0 +1,25 @@
+-- Refuses anything but an IANA zone name. PostgreSQL would also take POSIX specs such as
+-- 'UTC+9', which mean nine hours *west* of Greenwich: a trap for people who meant Tokyo.
+CREATE FUNCTION netstats.check_zone(tz text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  IF tz IS NOT NULL
+     AND tz ~ '^([A-Za-z_-]+|[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)+|[CEMP]ST[5-8][CEMP]DT|GMT[+-]?0)$' THEN
+    BEGIN
+      PERFORM pg_catalog.set_config('timezone', tz, true);  -- undone when this function returns
+      RETURN tz;
+    EXCEPTION WHEN invalid_parameter_value THEN
+      NULL;
+    END;
+  END IF;
+  RAISE EXCEPTION USING
+    ERRCODE = '22023',
+    MESSAGE = pg_catalog.format('tz: unknown time zone %s; expected an IANA zone name such as UTC, Europe/Berlin, America/New_York or Asia/Tokyo',
+                                coalesce(pg_catalog.quote_literal(tz), 'null')),
+    HINT = 'SELECT name FROM pg_timezone_names lists every zone this database knows.';
+END
+$$;
+REVOKE ALL ON FUNCTION netstats.check_zone(text) FROM PUBLIC;

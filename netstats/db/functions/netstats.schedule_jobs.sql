@@ -1,0 +1,20 @@
+-- Where pg_cron is installed in this database, runs retention daily and keeps pg_cron's own
+-- run log to 7 days. Scheduling by name replaces an existing job, so calling it again is a
+-- no-op. Without pg_cron, `netstats maintain` runs netstats.apply_retention() instead.
+CREATE FUNCTION netstats.schedule_jobs()
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = ''
+AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+    RETURN 'pg_cron is not installed here: run `netstats maintain` daily for retention';
+  END IF;
+  EXECUTE $sql$SELECT cron.schedule('netstats-retention', '17 3 * * *',
+                                    'SELECT netstats.apply_retention()')$sql$;
+  EXECUTE $sql$SELECT cron.schedule('netstats-purge-cron-log', '27 3 * * *',
+                 $job$DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days'$job$)$sql$;
+  RETURN 'pg_cron jobs netstats-retention and netstats-purge-cron-log are scheduled';
+END
+$$;
+REVOKE ALL ON FUNCTION netstats.schedule_jobs() FROM PUBLIC;

@@ -1,0 +1,74 @@
+-- Sums of every sample with lo <= sampled_at <= hi, for one host/interface or all (null).
+--
+-- Walks the rollup tiers top-down (month, day, hour, 15 minutes). A bucket whose samples all
+-- lie inside the window (first_at >= lo and last_at <= hi) is used whole; only a bucket cut by
+-- an edge is opened into the next tier, and a cut 15-minute bucket into its raw samples. An
+-- interval has two edges, so at most two buckets per tier and series are opened: the cost
+-- depends on the number of series, not on the window's length.
+--
+-- A cut 15-minute bucket whose raw samples retention has removed is counted whole when it
+-- starts inside the window: edges on quarter-hours stay exact forever, other edges round.
+CREATE FUNCTION netstats.window_sums(lo timestamptz, hi timestamptz, only_host text, only_iface text)
+RETURNS TABLE (
+  samples bigint, bytes_sent bigint, bytes_recv bigint, seconds double precision,
+  first_at timestamptz, last_at timestamptz, covers_from timestamptz,
+  peak_bytes_per_s double precision, series bigint
+)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = ''
+AS $$
+  WITH RECURSIVE pieces AS (
+    SELECT r.tier, r.host, r.iface, r.bucket_start, r.samples, r.bytes_sent, r.bytes_recv,
+           r.seconds, r.first_at, r.last_at, r.covers_from, r.peak_bytes_per_s,
+           r.first_at >= lo AND r.last_at <= hi AS inside
+      FROM netstats.rollups r
+     WHERE r.tier = 4
+       AND (only_host IS NULL OR r.host = only_host)
+       AND (only_iface IS NULL OR r.iface = only_iface)
+       AND r.bucket_start <= hi AND r.bucket_start > lo - interval '32 days'
+       AND r.last_at >= lo AND r.first_at <= hi
+    UNION ALL
+    SELECT c.tier, c.host, c.iface, c.bucket_start, c.samples, c.bytes_sent, c.bytes_recv,
+           c.seconds, c.first_at, c.last_at, c.covers_from, c.peak_bytes_per_s,
+           c.first_at >= lo AND c.last_at <= hi
+      FROM pieces p
+      JOIN netstats.rollups c
+        ON c.tier = p.tier - 1 AND c.host = p.host AND c.iface = p.iface
+       AND c.bucket_start >= p.bucket_start
+       AND c.bucket_start < netstats.bucket_end(p.tier, p.bucket_start)
+     WHERE NOT p.inside AND p.tier > 1
+       AND c.last_at >= lo AND c.first_at <= hi
+  ),
+  kept AS (SELECT raw_purged_before FROM netstats.settings),
+  parts AS (
+    SELECT host, iface, p.samples, p.bytes_sent, p.bytes_recv, p.seconds, p.first_at,
+           p.last_at, p.covers_from, p.peak_bytes_per_s
+      FROM pieces p
+     WHERE p.inside
+    UNION ALL
+    SELECT s.host, s.iface, 1, s.bytes_sent, s.bytes_recv, s.interval_s, s.sampled_at,
+           s.sampled_at, s.sampled_at - s.interval_s * interval '1 second',
+           (s.bytes_sent + s.bytes_recv) / s.interval_s
+      FROM pieces p
+      CROSS JOIN kept
+      JOIN netstats.samples s
+        ON s.host = p.host AND s.iface = p.iface
+       AND s.sampled_at >= greatest(p.bucket_start, lo)
+       AND s.sampled_at < p.bucket_start + interval '15 minutes'
+       AND s.sampled_at <= hi
+     WHERE p.tier = 1 AND NOT p.inside AND p.bucket_start >= kept.raw_purged_before
+    UNION ALL
+    SELECT host, iface, p.samples, p.bytes_sent, p.bytes_recv, p.seconds, p.first_at,
+           p.last_at, p.covers_from, p.peak_bytes_per_s
+      FROM pieces p
+      CROSS JOIN kept
+     WHERE p.tier = 1 AND NOT p.inside AND p.bucket_start < kept.raw_purged_before
+       AND p.bucket_start >= lo AND p.bucket_start <= hi
+  )
+  SELECT coalesce(sum(samples), 0)::bigint, coalesce(sum(bytes_sent), 0)::bigint,
+         coalesce(sum(bytes_recv), 0)::bigint, coalesce(sum(seconds), 0),
+         min(first_at), max(last_at), min(covers_from), max(peak_bytes_per_s),
+         count(DISTINCT (host, iface))
+    FROM parts
+$$;
+REVOKE ALL ON FUNCTION netstats.window_sums(timestamptz, timestamptz, text, text) FROM PUBLIC;

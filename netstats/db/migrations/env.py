@@ -1,0 +1,70 @@
+"""Alembic environment: version table and everything else inside the `netstats` schema."""
+
+from __future__ import annotations
+
+from alembic import context
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection
+
+from netstats.db import database_url, sqlalchemy_url, sync_statements
+
+config = context.config
+SCHEMA = "netstats"
+# Any constant works; it keeps two `upgrade` runs from interleaving.
+LOCK_KEY = 0x6E657473
+
+
+def configured_url() -> str:
+    return config.get_main_option("sqlalchemy.url") or database_url()
+
+
+def run_offline() -> None:
+    context.configure(
+        url=sqlalchemy_url(configured_url()),
+        literal_binds=True,
+        version_table_schema=SCHEMA,
+        transactional_ddl=True,
+    )
+    with context.begin_transaction():
+        context.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        context.run_migrations()
+        for statement in sync_statements({}):
+            context.execute(statement)
+
+
+def run_online() -> None:
+    engine = create_engine(sqlalchemy_url(configured_url()))
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
+        context.configure(
+            connection=connection, version_table_schema=SCHEMA, transactional_ddl=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+            finish(connection)
+        connection.commit()
+    engine.dispose()
+
+
+def finish(connection: Connection) -> None:
+    """At head, bring functions up to date; at base, remove the schema Alembic needed."""
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    current = set(context.get_context().get_current_heads())
+    raw = connection.connection.driver_connection
+    if current == heads:
+        applied = dict(
+            connection.execute(text(f"SELECT name, sha256 FROM {SCHEMA}.function_files")).all()
+        )
+        for statement in sync_statements(applied):
+            raw.execute(statement)
+    elif not current:
+        connection.execute(text(f"DROP TABLE IF EXISTS {SCHEMA}.alembic_version"))
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA}"))
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

@@ -1,0 +1,9 @@
+"""The exceptions netstats raises; each message says what to do next."""
+
+
+class NetstatsError(Exception):
+    """Base of every error netstats raises on purpose."""
+
+
+class ConfigError(NetstatsError):
+    """A setting is missing or wrong; the message names it and the accepted values."""
