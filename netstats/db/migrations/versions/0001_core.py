@@ -108,7 +108,7 @@ def downgrade() -> None:
     op.execute(
         """
         DO $$ BEGIN
-          IF to_regproc('cron.unschedule') IS NOT NULL THEN
+          IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
             PERFORM cron.unschedule(jobid) FROM cron.job
              WHERE jobname IN ('netstats-retention', 'netstats-purge-cron-log');
           END IF;

@@ -1,0 +1,141 @@
+"""Migrations: up, up again (a no-op), down to base (nothing left), up again; on both
+engines, on a Supabase-shaped database, and as offline SQL for Supabase's SQL editor."""
+
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+
+from netstats import db
+from tests.conftest import CRON_DB, create_database, start
+
+OBJECTS = """
+SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname = 'netstats'
+UNION ALL SELECT 'function ' || p.oid::regprocedure FROM pg_proc p
+ WHERE p.proname LIKE 'netstats\\_%' OR p.pronamespace::regnamespace::text = 'netstats'
+UNION ALL SELECT 'table ' || c.oid::regclass FROM pg_class c WHERE c.relnamespace::regnamespace::text = 'netstats'
+UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role', 'netstats_agent')
+ORDER BY 1
+"""
+
+
+@pytest.fixture
+def fresh(engine, tmp_path):
+    cluster = start(engine, tmp_path / "data")
+    yield cluster
+    cluster.stop()
+
+
+def snapshot(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        return [row[0] for row in conn.execute(OBJECTS)]
+
+
+def applied(dsn: str) -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT name, sha256, applied_at FROM netstats.function_files ORDER BY 1").fetchall()
+
+
+def cron_jobs(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        return [row[0] for row in conn.execute("SELECT jobname FROM cron.job ORDER BY 1")]
+
+
+def test_up_up_down_up(fresh):
+    dsn = create_database(fresh, CRON_DB)
+    before = snapshot(dsn)
+    assert before == []
+    db.upgrade(dsn)
+    migrated = snapshot(dsn)
+    assert "table netstats.samples" in migrated and "role netstats_agent" in migrated
+    functions = applied(dsn)
+    assert len(functions) == 10
+
+    db.upgrade(dsn)  # again: nothing changes, not even the functions' applied_at
+    assert snapshot(dsn) == migrated
+    assert applied(dsn) == functions
+
+    db.downgrade(dsn)
+    assert snapshot(dsn) == []  # roles included: this cluster had none before
+    if fresh.version == 15:
+        assert cron_jobs(dsn) == []
+
+    db.upgrade(dsn)
+    assert snapshot(dsn) == migrated
+
+
+@pytest.fixture
+def pg15_fresh(tmp_path):
+    cluster = start("pg15", tmp_path / "data")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.mark.pg_cron
+def test_pg_cron_schedules_retention_idempotently_and_runs_it(pg15_fresh):
+    dsn = create_database(pg15_fresh, CRON_DB)
+    db.upgrade(dsn)
+    db.upgrade(dsn)
+    assert cron_jobs(dsn) == ["netstats-purge-cron-log", "netstats-retention"]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        # Run each job's own command through pg_cron itself at the next minute (the finest
+        # schedule pg_cron 1.4 has), and wait for it.
+        commands = conn.execute("SELECT jobname, command FROM cron.job").fetchall()
+        for name, command in commands:
+            conn.execute("SELECT cron.schedule(%s, '* * * * *', %s)", [f"now-{name}", command])
+        deadline = time.monotonic() + 75
+        while time.monotonic() < deadline:
+            done = conn.execute(
+                """SELECT j.jobname, d.status, d.return_message FROM cron.job_run_details d
+                    JOIN cron.job j USING (jobid) WHERE j.jobname LIKE 'now-%' AND d.status IN ('succeeded', 'failed')"""
+            ).fetchall()
+            if {row[0] for row in done} == {f"now-{name}" for name, _ in commands}:
+                break
+            time.sleep(0.2)
+        assert sorted({(name, status) for name, status, _ in done}) == [
+            ("now-netstats-purge-cron-log", "succeeded"), ("now-netstats-retention", "succeeded"),
+        ], done
+    db.downgrade(dsn)
+    assert cron_jobs(dsn) == [f"now-{name}" for name, _ in sorted(commands)]
+
+
+def test_without_pg_cron_migrations_succeed_and_say_what_to_run(fresh):
+    dsn = create_database(fresh, "plain")
+    db.upgrade(dsn)
+    with psycopg.connect(dsn) as conn:
+        message = conn.execute("SELECT netstats.schedule_jobs()").fetchone()[0]
+    assert "netstats maintain" in message
+
+
+def test_supabase_shaped_database_keeps_its_roles_and_gets_no_default_grants(fresh):
+    """Supabase has the API roles already and grants EXECUTE on every new function in
+    public to them by default; netstats must revoke that and must not drop its roles."""
+    dsn = create_database(fresh, "supabase")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN; CREATE ROLE service_role NOLOGIN BYPASSRLS")
+        conn.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role")
+    db.upgrade(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for sql in ("SELECT * FROM netstats_totals()", "SELECT * FROM netstats_hosts()", "SELECT netstats_ingest('[]')"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute("SET LOCAL ROLE anon")
+                conn.execute(sql)
+    db.downgrade(dsn)
+    assert snapshot(dsn) == ["role anon", "role authenticated", "role service_role"]
+
+
+def test_offline_sql_builds_a_working_database(fresh):
+    """`netstats db sql` is what Supabase users paste into the SQL editor."""
+    sql = subprocess.run(
+        [sys.executable, "-m", "netstats.cli", "db", "sql"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "CREATE TABLE netstats.samples" in sql and "CREATE FUNCTION public.netstats_totals" in sql
+    dsn = create_database(fresh, "pasted")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql)
+        assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == ("0001",)
+        assert conn.execute("SELECT bytes_total FROM netstats_totals('all')").fetchone() == (0,)
+    db.upgrade(dsn)  # a later `netstats db upgrade` takes over from the pasted state
+    assert len(applied(dsn)) == 10
