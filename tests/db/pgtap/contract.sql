@@ -1,0 +1,32 @@
+-- The SQL contract of DESIGN.md, checked in the database's own test language (pgTAP).
+SELECT plan(25);
+
+SELECT has_schema('netstats');
+SELECT tables_are('netstats', ARRAY['samples', 'rollups', 'settings', 'function_files', 'alembic_version']);
+SELECT col_type_is('netstats', 'samples', 'sampled_at', 'timestamp with time zone', 'samples.sampled_at is timestamp with time zone');
+SELECT col_type_is('netstats', 'samples', 'interval_s', 'double precision', 'samples.interval_s is double precision');
+SELECT col_type_is('netstats', 'samples', 'bytes_sent', 'bigint', 'samples.bytes_sent is bigint');
+SELECT col_type_is('netstats', 'samples', 'bytes_recv', 'bigint', 'samples.bytes_recv is bigint');
+SELECT col_is_pk('netstats', 'samples', ARRAY['host', 'iface', 'sampled_at'], 'samples are unique on (host, iface, sampled_at)');
+
+SELECT has_function('public', 'netstats_ingest', ARRAY['jsonb']);
+SELECT has_function('public', 'netstats_totals', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone']);
+SELECT has_function('public', 'netstats_series', ARRAY['timestamp with time zone', 'timestamp with time zone', 'interval', 'text', 'text', 'text']);
+SELECT has_function('public', 'netstats_hosts', ARRAY[]::text[]);
+SELECT has_function('netstats', 'apply_retention', ARRAY[]::text[]);
+SELECT is_definer('public', 'netstats_totals', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone']);
+SELECT is_definer('public', 'netstats_ingest', ARRAY['jsonb']);
+
+SELECT function_privs_are('public', 'netstats_ingest', ARRAY['jsonb'], 'anon', ARRAY[]::text[]);
+SELECT function_privs_are('public', 'netstats_ingest', ARRAY['jsonb'], 'authenticated', ARRAY[]::text[]);
+SELECT function_privs_are('public', 'netstats_ingest', ARRAY['jsonb'], 'netstats_agent', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'netstats_ingest', ARRAY['jsonb'], 'service_role', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'netstats_totals', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone'], 'anon', ARRAY[]::text[]);
+SELECT function_privs_are('public', 'netstats_totals', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone'], 'authenticated', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'netstats_totals', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone'], 'netstats_agent', ARRAY[]::text[]);
+SELECT table_privs_are('netstats', 'samples', 'anon', ARRAY[]::text[]);
+SELECT table_privs_are('netstats', 'samples', 'authenticated', ARRAY[]::text[]);
+SELECT table_privs_are('netstats', 'samples', 'netstats_agent', ARRAY[]::text[]);
+SELECT is((SELECT rolbypassrls FROM pg_roles WHERE rolname = 'service_role'), true, 'service_role bypasses RLS');
+
+SELECT * FROM finish();

@@ -1,0 +1,47 @@
+from datetime import UTC, datetime, timedelta
+
+from tests.db.support import count_rows, every, ingest, series, totals
+
+
+def hour_floor(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def test_retention_drops_raw_samples_past_35_days_and_keeps_every_total(conn):
+    now = datetime.now(UTC)
+    old_start = hour_floor(now - timedelta(days=40))
+    samples = every(old_start, 1440, step_s=60) + every(hour_floor(now - timedelta(hours=3)), 60, step_s=60)
+    ingest(conn, samples)
+    before = {p: totals(conn, p, at=now) for p in ("all", "year", "month", "30d")}
+
+    result = conn.execute("SELECT netstats.apply_retention()").fetchone()[0]
+
+    assert result["deleted_samples"] == 1440
+    cutoff = datetime.fromisoformat(result["raw_kept_from"])
+    assert cutoff.minute % 15 == 0 and cutoff.second == 0
+    assert timedelta(days=35) <= now - cutoff < timedelta(days=35, minutes=16)
+    assert count_rows(conn)[0] == 60
+    assert {p: totals(conn, p, at=now) for p in before} == before
+    assert conn.execute("SELECT netstats.apply_retention()").fetchone()[0]["deleted_samples"] == 0
+
+
+def test_retention_period_is_a_database_setting(conn):
+    now = datetime.now(UTC)
+    ingest(conn, every(hour_floor(now - timedelta(days=3)), 10))
+    conn.execute("UPDATE netstats.settings SET raw_retention = '2 days'")
+    assert conn.execute("SELECT netstats.apply_retention()").fetchone()[0]["deleted_samples"] == 10
+
+
+def test_after_retention_a_cut_quarter_hour_counts_whole_when_it_starts_inside(conn):
+    """Raw samples are what splits a 15-minute bucket; once they are gone, an edge inside a
+    bucket rounds to it: the bucket counts when it starts inside the window."""
+    start = hour_floor(datetime.now(UTC) - timedelta(days=50))
+    ingest(conn, every(start, 90, step_s=60, sent=1, recv=0))  # 1 byte a minute for 90 minutes
+    at = start + timedelta(minutes=20)  # 5 minutes into the second quarter-hour
+    exact = totals(conn, "all", at=at)["bytes_sent"]
+    conn.execute("SELECT netstats.apply_retention()")
+    assert exact == 21
+    assert totals(conn, "all", at=at)["bytes_sent"] == 30  # both quarter-hours, whole
+    # one-minute buckets fall back to the 15-minute rollups where raw samples are gone
+    rows = series(conn, start, start + timedelta(minutes=30), "1 minute")
+    assert [r["bytes_sent"] for r in rows] == [15] + [0] * 14 + [15] + [0] * 14
