@@ -187,3 +187,11 @@ def test_unknown_or_posix_zone_is_refused(conn, tz):
 @pytest.mark.parametrize("tz", ["Etc/GMT-14", "America/Port-au-Prince", "EST5EDT", "Japan", "GMT+0", "America/Argentina/Buenos_Aires"])
 def test_iana_names_with_signs_digits_and_deep_paths_are_accepted(conn, tz):
     assert totals(conn, "today", tz)["bytes_total"] == 0
+
+
+def test_projection_in_a_periods_first_microsecond_is_null_not_an_overflow(conn):
+    """Found by the property test: 100 MB one microsecond into a day projects past bigint."""
+    midnight = datetime(2026, 6, 10, tzinfo=UTC)
+    ingest(conn, [sample(midnight, 0, 106_751_992, interval_s=1)])
+    assert totals(conn, "today", at=midnight + US)["projected_bytes_total"] is None
+    assert totals(conn, "today", at=midnight + timedelta(hours=12))["projected_bytes_total"] == 2 * 106_751_992

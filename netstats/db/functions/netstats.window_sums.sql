@@ -14,9 +14,14 @@ RETURNS TABLE (
   first_at timestamptz, last_at timestamptz, covers_from timestamptz,
   peak_bytes_per_s double precision, series bigint
 )
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = ''
 AS $$
+#variable_conflict use_column
+BEGIN
+  -- PL/pgSQL, not SQL: PL/pgSQL keeps the plan of this query across calls, and planning
+  -- it again each time costs more than running it.
+  RETURN QUERY
   WITH RECURSIVE pieces AS (
     SELECT r.tier, r.host, r.iface, r.bucket_start, r.samples, r.bytes_sent, r.bytes_recv,
            r.seconds, r.first_at, r.last_at, r.covers_from, r.peak_bytes_per_s,
@@ -69,6 +74,7 @@ AS $$
          coalesce(sum(bytes_recv), 0)::bigint, coalesce(sum(seconds), 0),
          min(first_at), max(last_at), min(covers_from), max(peak_bytes_per_s),
          count(DISTINCT (host, iface))
-    FROM parts
+    FROM parts;
+END
 $$;
 REVOKE ALL ON FUNCTION netstats.window_sums(timestamptz, timestamptz, text, text) FROM PUBLIC;

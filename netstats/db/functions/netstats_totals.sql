@@ -29,6 +29,7 @@ DECLARE
   total bigint;
   elapsed double precision;
   monitored double precision;
+  projected numeric;
 BEGIN
   -- date_trunc and interval arithmetic below now follow tz's wall clock.
   PERFORM pg_catalog.set_config('timezone', netstats.check_zone(netstats_totals.tz), true);
@@ -67,15 +68,16 @@ BEGIN
   elapsed := extract(epoch FROM upto - p_start);
   -- Wall-clock seconds monitored: several interfaces watched at once count once.
   monitored := w.seconds / nullif(w.series, 0);
+  projected := pg_catalog.round(total / nullif(elapsed, 0)::numeric * extract(epoch FROM p_end - p_start));
 
   RETURN QUERY SELECT
     p_start, p_end, w.bytes_sent, w.bytes_recv, total, w.samples, w.first_at, w.last_at,
     total / nullif(monitored, 0),
     w.peak_bytes_per_s,
     least(1.0, coalesce(monitored, 0) / nullif(elapsed, 0)),
-    CASE WHEN calendar AND elapsed > 0
-         THEN pg_catalog.round(total / elapsed::numeric * extract(epoch FROM p_end - p_start))::bigint
-    END;
+    -- Null where it means nothing: outside calendar periods, and in a period's first
+    -- instants, where a microsecond's traffic would project past any bigint.
+    CASE WHEN calendar AND elapsed > 0 AND projected <= 9223372036854775807 THEN projected::bigint END;
 END
 $$;
 REVOKE ALL ON FUNCTION public.netstats_totals(text, text, text, text, timestamptz)

@@ -45,8 +45,8 @@ def upgrade() -> None:
     op.execute(
         """
         CREATE TABLE netstats.samples (
-            host        text             NOT NULL,
-            iface       text             NOT NULL,
+            host        text             NOT NULL CHECK (length(host) BETWEEN 1 AND 255),
+            iface       text             NOT NULL CHECK (length(iface) BETWEEN 1 AND 255),
             sampled_at  timestamptz      NOT NULL,
             interval_s  double precision NOT NULL CHECK (interval_s > 0 AND interval_s <= 86400),
             bytes_sent  bigint           NOT NULL CHECK (bytes_sent >= 0),
