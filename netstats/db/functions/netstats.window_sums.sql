@@ -41,6 +41,8 @@ BEGIN
         ON c.tier = p.tier - 1 AND c.host = p.host AND c.iface = p.iface
        AND c.bucket_start >= p.bucket_start
        AND c.bucket_start < netstats.bucket_end(p.tier, p.bucket_start)
+       -- children are a day wide at most: skip the index entries that cannot reach the window
+       AND c.bucket_start > lo - interval '1 day' AND c.bucket_start <= hi
      WHERE NOT p.inside AND p.tier > 1
        AND c.last_at >= lo AND c.first_at <= hi
   ),
