@@ -58,7 +58,10 @@ def load(dsn: str, hosts: int, start: datetime, end: datetime, raw_from: datetim
         conn.execute(QUARTERS.format(generate=GENERATE), params)
         for tier in (2, 3, 4):
             conn.execute(COARSER, {"tier": tier})
-        conn.execute("UPDATE netstats.settings SET raw_purged_before = date_bin('15 minutes', %s::timestamptz, '2000-01-01 00:00:00+00')", [raw_from])
+        conn.execute(
+            "UPDATE netstats.settings SET raw_purged_before = date_bin('15 minutes', %s::timestamptz, '2000-01-01 00:00:00+00')",
+            [raw_from],
+        )
         conn.execute("VACUUM ANALYZE netstats.samples")
         conn.execute("VACUUM ANALYZE netstats.rollups")
         row = conn.execute("SELECT sum(samples) FROM netstats.rollups WHERE tier = 4").fetchone()

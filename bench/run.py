@@ -39,7 +39,9 @@ def timings(fn: Callable[[], object], runs: int) -> list[float]:
 
 def ms(values: list[float]) -> tuple[float, float]:
     ordered = sorted(values)
-    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    return statistics.median(ordered) * 1000, ordered[
+        min(len(ordered) - 1, int(len(ordered) * 0.99))
+    ] * 1000
 
 
 def quarter(t: datetime) -> datetime:
@@ -49,22 +51,46 @@ def quarter(t: datetime) -> datetime:
 def bench_totals(dsn: str, label: str, runs: int, lines: list[str]) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         for period in ("today", "month", "year", "all"):
-            med, p99 = ms(timings(lambda: conn.execute("SELECT * FROM netstats_totals(%s, 'Asia/Tokyo')", [period]).fetchall(), runs))
-            lines.append(f"| {label} | `netstats_totals('{period}', 'Asia/Tokyo')` | {med:.3f} | {p99:.3f} |")
+            med, p99 = ms(
+                timings(
+                    lambda period=period: conn.execute(
+                        "SELECT * FROM netstats_totals(%s, 'Asia/Tokyo')", [period]
+                    ).fetchall(),
+                    runs,
+                )
+            )
+            lines.append(
+                f"| {label} | `netstats_totals('{period}', 'Asia/Tokyo')` | {med:.3f} | {p99:.3f} |"
+            )
 
 
 def bench_month_baselines(dsn: str, runs: int, lines: list[str]) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        start, end = conn.execute("SELECT period_start, period_end FROM netstats_totals('month', 'Asia/Tokyo')").fetchone()
+        start, end = conn.execute(
+            "SELECT period_start, period_end FROM netstats_totals('month', 'Asia/Tokyo')"
+        ).fetchone()
         window = [start, end]
-        ours = timings(lambda: conn.execute("SELECT * FROM netstats_totals('month', 'Asia/Tokyo')").fetchall(), runs)
-        rows = conn.execute("SELECT count(*) FROM netstats.samples WHERE sampled_at >= %s AND sampled_at < %s", window).fetchone()[0]
-        sql_sum = timings(lambda: conn.execute(
-            "SELECT sum(bytes_sent), sum(bytes_recv) FROM netstats.samples WHERE sampled_at >= %s AND sampled_at < %s", window
-        ).fetchall(), max(5, runs // 20))
+        ours = timings(
+            lambda: conn.execute("SELECT * FROM netstats_totals('month', 'Asia/Tokyo')").fetchall(),
+            runs,
+        )
+        rows = conn.execute(
+            "SELECT count(*) FROM netstats.samples WHERE sampled_at >= %s AND sampled_at < %s",
+            window,
+        ).fetchone()[0]
+        sql_sum = timings(
+            lambda: conn.execute(
+                "SELECT sum(bytes_sent), sum(bytes_recv) FROM netstats.samples WHERE sampled_at >= %s AND sampled_at < %s",
+                window,
+            ).fetchall(),
+            max(5, runs // 20),
+        )
 
         def python_sum() -> None:
-            cur = conn.execute("SELECT bytes_sent, bytes_recv FROM netstats.samples WHERE sampled_at >= %s AND sampled_at < %s", window)
+            cur = conn.execute(
+                "SELECT bytes_sent, bytes_recv FROM netstats.samples WHERE sampled_at >= %s AND sampled_at < %s",
+                window,
+            )
             sent = recv = 0
             for s, r in cur:
                 sent += s
@@ -72,9 +98,15 @@ def bench_month_baselines(dsn: str, runs: int, lines: list[str]) -> None:
 
         fetched = timings(python_sum, 5)
     med = statistics.median(ours)
-    lines.append(f"| this month, 1 host ({rows:,} raw rows) | `netstats_totals` | {med * 1000:.3f} ms | 1x |")
-    lines.append(f"| | `sum()` of the raw rows in SQL | {statistics.median(sql_sum) * 1000:.1f} ms | **{statistics.median(sql_sum) / med:,.0f}x** slower |")
-    lines.append(f"| | rows fetched to Python and added (the original prompt's way) | {statistics.median(fetched) * 1000:.0f} ms | **{statistics.median(fetched) / med:,.0f}x** slower |")
+    lines.append(
+        f"| this month, 1 host ({rows:,} raw rows) | `netstats_totals` | {med * 1000:.3f} ms | 1x |"
+    )
+    lines.append(
+        f"| | `sum()` of the raw rows in SQL | {statistics.median(sql_sum) * 1000:.1f} ms | **{statistics.median(sql_sum) / med:,.0f}x** slower |"
+    )
+    lines.append(
+        f"| | rows fetched to Python and added (the original prompt's way) | {statistics.median(fetched) * 1000:.0f} ms | **{statistics.median(fetched) / med:,.0f}x** slower |"
+    )
 
 
 def bench_ingest(dsn: str, samples: int, lines: list[str]) -> None:
@@ -84,14 +116,21 @@ def bench_ingest(dsn: str, samples: int, lines: list[str]) -> None:
     batches = []
     for b in range(samples // 500):
         host, tick0 = f"bot-{b % 20:03d}", (b // 20) * 250
-        batches.append(json.dumps([
-            {
-                "host": host, "iface": ("eth0", "ens3")[i % 2],
-                "sampled_at": (base + timedelta(seconds=10 * (tick0 + i // 2))).isoformat(),
-                "interval_s": 10.0, "bytes_sent": (b * 500 + i) * 7 % 100000, "bytes_recv": (b * 500 + i) * 13 % 900000,
-            }
-            for i in range(500)
-        ]))
+        batches.append(
+            json.dumps(
+                [
+                    {
+                        "host": host,
+                        "iface": ("eth0", "ens3")[i % 2],
+                        "sampled_at": (base + timedelta(seconds=10 * (tick0 + i // 2))).isoformat(),
+                        "interval_s": 10.0,
+                        "bytes_sent": (b * 500 + i) * 7 % 100000,
+                        "bytes_recv": (b * 500 + i) * 13 % 900000,
+                    }
+                    for i in range(500)
+                ]
+            )
+        )
     n = len(batches) * 500
     ours, plain = [], []
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -114,8 +153,12 @@ def bench_ingest(dsn: str, samples: int, lines: list[str]) -> None:
             assert conn.execute("SELECT count(*) FROM netstats.samples").fetchone()[0] == n
         conn.execute("DROP TABLE plain_copy")
     ours_s, plain_s = statistics.median(ours), statistics.median(plain)
-    lines.append(f"| `netstats_ingest`, batches of 500 (validation, raw rows, 4 rollup tiers, NOTIFY) | {n / ours_s:,.0f} samples/s | {ours_s / plain_s:.2f}x |")
-    lines.append(f"| plain `INSERT … SELECT` of the same JSON into an indexed copy of the raw table | {n / plain_s:,.0f} samples/s | 1x |")
+    lines.append(
+        f"| `netstats_ingest`, batches of 500 (validation, raw rows, 4 rollup tiers, NOTIFY) | {n / ours_s:,.0f} samples/s | {ours_s / plain_s:.2f}x |"
+    )
+    lines.append(
+        f"| plain `INSERT … SELECT` of the same JSON into an indexed copy of the raw table | {n / plain_s:,.0f} samples/s | 1x |"
+    )
 
 
 def storage(dsn: str, ifaces: int, lines: list[str]) -> None:
@@ -124,9 +167,15 @@ def storage(dsn: str, ifaces: int, lines: list[str]) -> None:
             "SELECT pg_total_relation_size('netstats.samples'), pg_total_relation_size('netstats.rollups'),"
             " (SELECT count(*) FROM netstats.samples), (SELECT count(*) FROM netstats.rollups)"
         ).fetchone()
-    lines.append(f"| raw window (35 days at 10 s) | {raw_rows // ifaces:,} | {raw / ifaces / 2**20:.1f} MiB |")
-    lines.append(f"| rollups (15 min, hour, day, month) for the year | {rollup_rows // ifaces:,} | {rollups / ifaces / 2**20:.1f} MiB |")
-    lines.append(f"| **total per interface-year** | | **{(raw + rollups) / ifaces / 2**20:.1f} MiB** |")
+    lines.append(
+        f"| raw window (35 days at 10 s) | {raw_rows // ifaces:,} | {raw / ifaces / 2**20:.1f} MiB |"
+    )
+    lines.append(
+        f"| rollups (15 min, hour, day, month) for the year | {rollup_rows // ifaces:,} | {rollups / ifaces / 2**20:.1f} MiB |"
+    )
+    lines.append(
+        f"| **total per interface-year** | | **{(raw + rollups) / ifaces / 2**20:.1f} MiB** |"
+    )
 
 
 def main() -> None:
@@ -154,13 +203,32 @@ def main() -> None:
                 dsns[name] = cluster.dsn(name)
                 db.upgrade(dsns[name])
             print("loading 1 host x 2 interfaces x 1 year at 10 s …", flush=True)
-            a = datasets.load(dsns["one_host_year"], 1, year_start if not args.quick else raw_from - timedelta(days=30), end, raw_from)
+            a = datasets.load(
+                dsns["one_host_year"],
+                1,
+                year_start if not args.quick else raw_from - timedelta(days=30),
+                end,
+                raw_from,
+            )
             print(f"loading {hosts_b} hosts x 2 interfaces x {days_b} days at 10 s …", flush=True)
-            b = datasets.load(dsns["many_hosts"], hosts_b, quarter(now - timedelta(days=days_b)), end, quarter(now - timedelta(days=days_b)))
+            b = datasets.load(
+                dsns["many_hosts"],
+                hosts_b,
+                quarter(now - timedelta(days=days_b)),
+                end,
+                quarter(now - timedelta(days=days_b)),
+            )
             print("measuring …", flush=True)
             totals_lines: list[str] = []
-            bench_totals(dsns["one_host_year"], f"1 host x 2 ifaces ({a:,} samples)", runs, totals_lines)
-            bench_totals(dsns["many_hosts"], f"{hosts_b} hosts x 2 ifaces ({b:,} samples)", runs, totals_lines)
+            bench_totals(
+                dsns["one_host_year"], f"1 host x 2 ifaces ({a:,} samples)", runs, totals_lines
+            )
+            bench_totals(
+                dsns["many_hosts"],
+                f"{hosts_b} hosts x 2 ifaces ({b:,} samples)",
+                runs,
+                totals_lines,
+            )
             baseline_lines: list[str] = []
             bench_month_baselines(dsns["one_host_year"], runs, baseline_lines)
             ingest_lines: list[str] = []
@@ -170,38 +238,40 @@ def main() -> None:
         finally:
             cluster.stop()
 
-    report = "\n".join([
-        "# Benchmarks",
-        "",
-        f"`python -m bench.run{' --quick' if args.quick else ''}` on {now:%Y-%m-%d}: PostgreSQL 15, "
-        f"{platform.machine()}, {__import__('os').cpu_count()} cores; client over a Unix socket, psycopg 3. "
-        "Each ratio compares figures measured in the same run.",
-        "",
-        "## Period totals (client round trip included)",
-        "",
-        "| data set | call | median ms | p99 ms |",
-        "|---|---|---|---|",
-        *totals_lines,
-        "",
-        "## Month total against summing raw rows",
-        "",
-        "| window | way | median | ratio |",
-        "|---|---|---|---|",
-        *baseline_lines,
-        "",
-        "## Ingest",
-        "",
-        "| path | throughput | cost vs plain insert |",
-        "|---|---|---|",
-        *ingest_lines,
-        "",
-        "## Storage per interface-year (1-host data set, indexes included)",
-        "",
-        "| part | rows per interface | size per interface |",
-        "|---|---|---|",
-        *storage_lines,
-        "",
-    ])
+    report = "\n".join(
+        [
+            "# Benchmarks",
+            "",
+            f"`python -m bench.run{' --quick' if args.quick else ''}` on {now:%Y-%m-%d}: PostgreSQL 15, "
+            f"{platform.machine()}, {__import__('os').cpu_count()} cores; client over a Unix socket, psycopg 3. "
+            "Each ratio compares figures measured in the same run.",
+            "",
+            "## Period totals (client round trip included)",
+            "",
+            "| data set | call | median ms | p99 ms |",
+            "|---|---|---|---|",
+            *totals_lines,
+            "",
+            "## Month total against summing raw rows",
+            "",
+            "| window | way | median | ratio |",
+            "|---|---|---|---|",
+            *baseline_lines,
+            "",
+            "## Ingest",
+            "",
+            "| path | throughput | cost vs plain insert |",
+            "|---|---|---|",
+            *ingest_lines,
+            "",
+            "## Storage per interface-year (1-host data set, indexes included)",
+            "",
+            "| part | rows per interface | size per interface |",
+            "|---|---|---|",
+            *storage_lines,
+            "",
+        ]
+    )
     print(report)
     if args.write:
         (ROOT / "BENCHMARKS.md").write_text(report)

@@ -25,7 +25,9 @@ MIGRATIONS_DIR = HERE / "migrations"
 
 def function_files() -> dict[str, str]:
     """Object name -> SQL, helpers in the private schema first so later files can use them."""
-    files = sorted(FUNCTIONS_DIR.glob("*.sql"), key=lambda p: (not p.stem.startswith("netstats."), p.stem))
+    files = sorted(
+        FUNCTIONS_DIR.glob("*.sql"), key=lambda p: (not p.stem.startswith("netstats."), p.stem)
+    )
     return {path.stem: path.read_text() for path in files}
 
 

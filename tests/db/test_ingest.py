@@ -21,7 +21,8 @@ def test_resending_a_batch_is_a_no_op_counted_as_duplicates(conn):
     ingest(conn, batch)
     before = totals(conn, "all")
     assert ingest(conn, batch[5:15] + every(T0 + timedelta(seconds=200), 3)) == {
-        "inserted": 3, "duplicates": 10,
+        "inserted": 3,
+        "duplicates": 10,
     }
     after = totals(conn, "all")
     assert after["samples"] == before["samples"] + 3
@@ -43,12 +44,17 @@ def test_out_of_order_and_late_batches_give_the_same_rollups(conn):
     rollups_shuffled = conn.execute("SELECT * FROM netstats.rollups ORDER BY 1, 2, 3, 4").fetchall()
     conn.execute("TRUNCATE netstats.samples, netstats.rollups")
     ingest(conn, samples)
-    assert conn.execute("SELECT * FROM netstats.rollups ORDER BY 1, 2, 3, 4").fetchall() == rollups_shuffled
+    assert (
+        conn.execute("SELECT * FROM netstats.rollups ORDER BY 1, 2, 3, 4").fetchall()
+        == rollups_shuffled
+    )
 
 
 def test_same_key_with_other_bytes_is_refused_not_swallowed(conn):
     ingest(conn, [sample(T0, 1, 1)])
-    with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"samples\[1\]\.sampled_at: .* repeats the key"):
+    with pytest.raises(
+        psycopg.errors.InvalidParameterValue, match=r"samples\[1\]\.sampled_at: .* repeats the key"
+    ):
         ingest(conn, [sample(T0 + timedelta(seconds=10)), sample(T0, 2, 1)])
     assert count_rows(conn) == (1, 4)
 
@@ -78,7 +84,10 @@ INVALID = [
     (with_field(host=42), r"samples\[1\]\.host: expected a string"),
     (with_field(host=""), r"samples\[1\]\.host: expected a string of 1 to 255"),
     (with_field(iface=None), r"samples\[1\]\.iface: expected a string"),
-    (with_field(bytes_sent="100"), r"samples\[1\]\.bytes_sent: expected an integer >= 0, got \"100\""),
+    (
+        with_field(bytes_sent="100"),
+        r"samples\[1\]\.bytes_sent: expected an integer >= 0, got \"100\"",
+    ),
     (with_field(bytes_recv=1.5), r"samples\[1\]\.bytes_recv: expected an integer >= 0, got 1.5"),
     (with_field(bytes_sent=-1), r"samples\[1\]\.bytes_sent: expected an integer >= 0, got -1"),
     (with_field(bytes_recv=2**63), r"samples\[1\]\.bytes_recv: expected an integer >= 0"),
@@ -86,16 +95,29 @@ INVALID = [
     (with_field(interval_s=-10), r"samples\[1\]\.interval_s: expected a number of seconds > 0"),
     (with_field(interval_s=86401), r"samples\[1\]\.interval_s: .* <= 86400"),
     (with_field(interval_s="10"), r"samples\[1\]\.interval_s: expected a number"),
-    (with_field(sampled_at="yesterday"), r"samples\[1\]\.sampled_at: expected an ISO-8601 timestamp"),
-    (with_field(sampled_at="2026-03-02T00:00:10"), r"samples\[1\]\.sampled_at: expected .* with an offset"),
+    (
+        with_field(sampled_at="yesterday"),
+        r"samples\[1\]\.sampled_at: expected an ISO-8601 timestamp",
+    ),
+    (
+        with_field(sampled_at="2026-03-02T00:00:10"),
+        r"samples\[1\]\.sampled_at: expected .* with an offset",
+    ),
     (with_field(sampled_at=1772409610), r"samples\[1\]\.sampled_at: expected an ISO-8601"),
-    (with_field(sampled_at="2026-02-30T00:00:10+00:00"), r"samples\[1\]\.sampled_at: .* not a valid date"),
+    (
+        with_field(sampled_at="2026-02-30T00:00:10+00:00"),
+        r"samples\[1\]\.sampled_at: .* not a valid date",
+    ),
     (with_field(bytes_snt=5), r"samples\[1\]\.bytes_snt: unknown field"),
     ("not an object", r"samples\[1\]: expected an object"),
 ]
 
 
-@pytest.mark.parametrize(("element", "message"), INVALID, ids=[m.split(": ")[0][12:] + ":" + str(i) for i, (_, m) in enumerate(INVALID)])
+@pytest.mark.parametrize(
+    ("element", "message"),
+    INVALID,
+    ids=[m.split(": ")[0][12:] + ":" + str(i) for i, (_, m) in enumerate(INVALID)],
+)
 def test_ingest_refuses_invalid_element_and_writes_nothing(conn, element, message):
     with pytest.raises(psycopg.errors.InvalidParameterValue, match=message):
         ingest(conn, [sample(T0), element, sample(T0 + timedelta(seconds=20))])
@@ -104,21 +126,33 @@ def test_ingest_refuses_invalid_element_and_writes_nothing(conn, element, messag
 
 def test_ingest_refuses_a_future_sample(conn):
     future = datetime.now(UTC) + timedelta(minutes=6)
-    with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"samples\[0\]\.sampled_at: .* more than 5 minutes after"):
+    with pytest.raises(
+        psycopg.errors.InvalidParameterValue,
+        match=r"samples\[0\]\.sampled_at: .* more than 5 minutes after",
+    ):
         ingest(conn, [sample(future)])
-    ingest(conn, [sample(datetime.now(UTC) + timedelta(minutes=4))])  # clock skew within bounds is fine
+    ingest(
+        conn, [sample(datetime.now(UTC) + timedelta(minutes=4))]
+    )  # clock skew within bounds is fine
 
 
 def test_ingest_refuses_an_oversized_batch(conn):
-    with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"samples: expected at most 5000 samples per batch, got 5001"):
+    with pytest.raises(
+        psycopg.errors.InvalidParameterValue,
+        match=r"samples: expected at most 5000 samples per batch, got 5001",
+    ):
         ingest(conn, every(T0, 5001))
     assert count_rows(conn) == (0, 0)
 
 
 @pytest.mark.parametrize("payload", [{"host": "x"}, "[]", None, 3])
 def test_ingest_refuses_anything_but_an_array(conn, payload):
-    with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"samples: expected a JSON array"):
-        conn.execute("SELECT netstats_ingest(%s::jsonb)", [None if payload is None else json.dumps(payload)])
+    with pytest.raises(
+        psycopg.errors.InvalidParameterValue, match=r"samples: expected a JSON array"
+    ):
+        conn.execute(
+            "SELECT netstats_ingest(%s::jsonb)", [None if payload is None else json.dumps(payload)]
+        )
 
 
 def test_ingest_notifies_listeners_once_with_what_it_touched(conn, dsn):
@@ -130,6 +164,7 @@ def test_ingest_notifies_listeners_once_with_what_it_touched(conn, dsn):
     assert len(notes) == 1
     payload = json.loads(notes[0].payload)
     assert sorted(payload["series"], key=lambda s: s["iface"]) == [
-        {"host": "bot-1", "iface": "eth0"}, {"host": "bot-1", "iface": "wlan0"},
+        {"host": "bot-1", "iface": "eth0"},
+        {"host": "bot-1", "iface": "wlan0"},
     ]
     assert datetime.fromisoformat(payload["last_sampled_at"]) == T0 + timedelta(seconds=20)

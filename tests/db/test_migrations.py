@@ -35,7 +35,9 @@ def snapshot(dsn: str) -> list[str]:
 
 def applied(dsn: str) -> list[tuple]:
     with psycopg.connect(dsn) as conn:
-        return conn.execute("SELECT name, sha256, applied_at FROM netstats.function_files ORDER BY 1").fetchall()
+        return conn.execute(
+            "SELECT name, sha256, applied_at FROM netstats.function_files ORDER BY 1"
+        ).fetchall()
 
 
 def cron_jobs(dsn: str) -> list[str]:
@@ -95,7 +97,8 @@ def test_pg_cron_schedules_retention_idempotently_and_runs_it(pg15_fresh):
                 break
             time.sleep(0.2)
         assert sorted({(name, status) for name, status, _ in done}) == [
-            ("now-netstats-purge-cron-log", "succeeded"), ("now-netstats-retention", "succeeded"),
+            ("now-netstats-purge-cron-log", "succeeded"),
+            ("now-netstats-retention", "succeeded"),
         ], done
     db.downgrade(dsn)
     assert cron_jobs(dsn) == [f"now-{name}" for name, _ in sorted(commands)]
@@ -114,11 +117,19 @@ def test_supabase_shaped_database_keeps_its_roles_and_gets_no_default_grants(fre
     public to them by default; netstats must revoke that and must not drop its roles."""
     dsn = create_database(fresh, "supabase")
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN; CREATE ROLE service_role NOLOGIN BYPASSRLS")
-        conn.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role")
+        conn.execute(
+            "CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN; CREATE ROLE service_role NOLOGIN BYPASSRLS"
+        )
+        conn.execute(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role"
+        )
     db.upgrade(dsn)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        for sql in ("SELECT * FROM netstats_totals()", "SELECT * FROM netstats_hosts()", "SELECT netstats_ingest('[]')"):
+        for sql in (
+            "SELECT * FROM netstats_totals()",
+            "SELECT * FROM netstats_hosts()",
+            "SELECT netstats_ingest('[]')",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
                 conn.execute("SET LOCAL ROLE anon")
                 conn.execute(sql)
@@ -129,13 +140,20 @@ def test_supabase_shaped_database_keeps_its_roles_and_gets_no_default_grants(fre
 def test_offline_sql_builds_a_working_database(fresh):
     """`netstats db sql` is what Supabase users paste into the SQL editor."""
     sql = subprocess.run(
-        [sys.executable, "-m", "netstats.cli", "db", "sql"], check=True, capture_output=True, text=True
+        [sys.executable, "-m", "netstats.cli", "db", "sql"],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
-    assert "CREATE TABLE netstats.samples" in sql and "CREATE FUNCTION public.netstats_totals" in sql
+    assert (
+        "CREATE TABLE netstats.samples" in sql and "CREATE FUNCTION public.netstats_totals" in sql
+    )
     dsn = create_database(fresh, "pasted")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sql)
-        assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == ("0001",)
+        assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == (
+            "0001",
+        )
         assert conn.execute("SELECT bytes_total FROM netstats_totals('all')").fetchone() == (0,)
     db.upgrade(dsn)  # a later `netstats db upgrade` takes over from the pasted state
     assert len(applied(dsn)) == 10

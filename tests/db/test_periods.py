@@ -87,7 +87,10 @@ def test_cycle_starts_on_the_configured_day(conn):
     tz = "America/New_York"
     ingest(conn, edge_samples(local(tz, 2026, 10, 15)) + edge_samples(local(tz, 2026, 11, 15)))
     before_day = totals(conn, "cycle", tz, at=local(tz, 2026, 11, 15) - US)
-    assert (before_day["period_start"], before_day["period_end"]) == (local(tz, 2026, 10, 15), local(tz, 2026, 11, 15))
+    assert (before_day["period_start"], before_day["period_end"]) == (
+        local(tz, 2026, 10, 15),
+        local(tz, 2026, 11, 15),
+    )
     assert before_day["bytes_sent"] == 2 + 1
     on_day = totals(conn, "cycle", tz, at=local(tz, 2026, 11, 15))
     assert on_day["period_start"] == local(tz, 2026, 11, 15)
@@ -99,16 +102,22 @@ def test_cycle_day_is_limited_to_1_through_28(conn):
         conn.execute("UPDATE netstats.settings SET cycle_day = 29")
 
 
-@pytest.mark.parametrize(("period", "length"), [("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("30d", timedelta(days=30))])
+@pytest.mark.parametrize(
+    ("period", "length"),
+    [("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("30d", timedelta(days=30))],
+)
 def test_rolling_windows_exclude_their_start_and_include_at(conn, period, length):
     at = datetime(2026, 6, 10, 12, 34, 56, 789, tzinfo=UTC)
     start = at - length
-    ingest(conn, [
-        sample(start, 1, 0, interval_s=1),
-        sample(start + US, 2, 0, interval_s=1),
-        sample(at, 4, 0, interval_s=1),
-        sample(at + US, 8, 0, interval_s=1),
-    ])
+    ingest(
+        conn,
+        [
+            sample(start, 1, 0, interval_s=1),
+            sample(start + US, 2, 0, interval_s=1),
+            sample(at, 4, 0, interval_s=1),
+            sample(at + US, 8, 0, interval_s=1),
+        ],
+    )
     row = totals(conn, period, "Asia/Kathmandu", at=at)
     assert (row["period_start"], row["period_end"]) == (start, at)
     assert row["bytes_sent"] == 2 + 4
@@ -162,10 +171,14 @@ def test_empty_period_has_zero_bytes_and_zero_coverage(conn):
 
 def test_host_and_interface_filters(conn):
     at = datetime(2026, 6, 10, 1, tzinfo=UTC)
-    ingest(conn, [
-        sample(at, 1, 0, host="a", iface="eth0"), sample(at, 2, 0, host="a", iface="eth1"),
-        sample(at, 4, 0, host="b", iface="eth0"),
-    ])
+    ingest(
+        conn,
+        [
+            sample(at, 1, 0, host="a", iface="eth0"),
+            sample(at, 2, 0, host="a", iface="eth1"),
+            sample(at, 4, 0, host="b", iface="eth0"),
+        ],
+    )
     assert totals(conn, "today", at=at)["bytes_sent"] == 7
     assert totals(conn, "today", host="a", at=at)["bytes_sent"] == 3
     assert totals(conn, "today", iface="eth0", at=at)["bytes_sent"] == 5
@@ -174,17 +187,35 @@ def test_host_and_interface_filters(conn):
 
 @pytest.mark.parametrize("period", ["tomorrow", "", "TODAY", None])
 def test_unknown_period_lists_the_valid_ones(conn, period):
-    with pytest.raises(psycopg.errors.InvalidParameterValue, match="period: unknown period .*; expected one of today, week, month, year, cycle, 24h, 7d, 30d, all"):
+    with pytest.raises(
+        psycopg.errors.InvalidParameterValue,
+        match="period: unknown period .*; expected one of today, week, month, year, cycle, 24h, 7d, 30d, all",
+    ):
         totals(conn, period)
 
 
-@pytest.mark.parametrize("tz", ["Mars/Olympus", "UTC+9", "JST-9", "+09:00", "", None, "Asia/Tokyo; DROP TABLE x"])
+@pytest.mark.parametrize(
+    "tz", ["Mars/Olympus", "UTC+9", "JST-9", "+09:00", "", None, "Asia/Tokyo; DROP TABLE x"]
+)
 def test_unknown_or_posix_zone_is_refused(conn, tz):
-    with pytest.raises(psycopg.errors.InvalidParameterValue, match="tz: unknown time zone .*; expected an IANA zone name"):
+    with pytest.raises(
+        psycopg.errors.InvalidParameterValue,
+        match="tz: unknown time zone .*; expected an IANA zone name",
+    ):
         totals(conn, "today", tz)
 
 
-@pytest.mark.parametrize("tz", ["Etc/GMT-14", "America/Port-au-Prince", "EST5EDT", "Japan", "GMT+0", "America/Argentina/Buenos_Aires"])
+@pytest.mark.parametrize(
+    "tz",
+    [
+        "Etc/GMT-14",
+        "America/Port-au-Prince",
+        "EST5EDT",
+        "Japan",
+        "GMT+0",
+        "America/Argentina/Buenos_Aires",
+    ],
+)
 def test_iana_names_with_signs_digits_and_deep_paths_are_accepted(conn, tz):
     assert totals(conn, "today", tz)["bytes_total"] == 0
 
@@ -194,4 +225,7 @@ def test_projection_in_a_periods_first_microsecond_is_null_not_an_overflow(conn)
     midnight = datetime(2026, 6, 10, tzinfo=UTC)
     ingest(conn, [sample(midnight, 0, 106_751_992, interval_s=1)])
     assert totals(conn, "today", at=midnight + US)["projected_bytes_total"] is None
-    assert totals(conn, "today", at=midnight + timedelta(hours=12))["projected_bytes_total"] == 2 * 106_751_992
+    assert (
+        totals(conn, "today", at=midnight + timedelta(hours=12))["projected_bytes_total"]
+        == 2 * 106_751_992
+    )

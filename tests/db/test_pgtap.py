@@ -13,7 +13,9 @@ def test_pgtap(migrated, script):
     with psycopg.connect(migrated["pg15"]) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap")
         lines = []
-        code = "\n".join(line for line in script.read_text().splitlines() if not line.startswith("--"))
+        code = "\n".join(
+            line for line in script.read_text().splitlines() if not line.startswith("--")
+        )
         statements = [s for s in code.split(";\n") if s.strip()]
         for statement in statements:
             lines += [row[0] for row in conn.execute(statement).fetchall() if row[0] is not None]

@@ -11,8 +11,15 @@ from netstats.sample import Sample
 from tests.conftest import reset
 from tests.db.support import ingest, totals
 
-ZONES = ["UTC", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu",
-         "Australia/Lord_Howe", "America/St_Johns"]
+ZONES = [
+    "UTC",
+    "Asia/Tokyo",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Australia/Lord_Howe",
+    "America/St_Johns",
+]
 PERIODS = ["today", "week", "month", "year", "cycle", "24h", "7d", "30d", "all"]
 ROLLING = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 # Three days around New York's spring-forward change and the end of a month.
@@ -21,7 +28,9 @@ SPAN = timedelta(days=10)
 US = timedelta(microseconds=1)
 
 
-def calendar_bounds(period: str, tz: str, at: datetime, cycle_day: int) -> tuple[datetime, datetime]:
+def calendar_bounds(
+    period: str, tz: str, at: datetime, cycle_day: int
+) -> tuple[datetime, datetime]:
     zone = ZoneInfo(tz)
     day = at.astimezone(zone).date()
     if period == "today":
@@ -60,7 +69,10 @@ def expected(samples: list[Sample], period: str, tz: str, at: datetime, cycle_da
 
 def got(conn, period, tz, at, **filters) -> dict:
     row = totals(conn, period, tz, at=at, **filters)
-    return {key: row[key] for key in ("bytes_sent", "bytes_recv", "samples", "first_sample_at", "last_sample_at")}
+    return {
+        key: row[key]
+        for key in ("bytes_sent", "bytes_recv", "samples", "first_sample_at", "last_sample_at")
+    }
 
 
 instants = st.integers(0, int(SPAN / US)).map(lambda us: SPAN_START + us * US)
@@ -70,7 +82,10 @@ samples_strategy = st.lists(
         host=st.sampled_from(["bot-1", "bot-2"]),
         iface=st.sampled_from(["eth0", "ens3"]),
         # Quarter-hour boundaries are where rollups split; hit them on purpose.
-        sampled_at=st.one_of(instants, instants.map(lambda t: t.replace(minute=t.minute // 15 * 15, second=0, microsecond=0))),
+        sampled_at=st.one_of(
+            instants,
+            instants.map(lambda t: t.replace(minute=t.minute // 15 * 15, second=0, microsecond=0)),
+        ),
         interval_s=st.floats(0.5, 3600, allow_nan=False),
         bytes_sent=st.integers(0, 10**12),
         bytes_recv=st.integers(0, 10**12),
@@ -78,12 +93,22 @@ samples_strategy = st.lists(
     max_size=120,
     unique_by=lambda s: (s.host, s.iface, s.sampled_at),
 )
-queries = st.lists(st.tuples(st.sampled_from(PERIODS), st.sampled_from(ZONES), instants), min_size=1, max_size=12)
+queries = st.lists(
+    st.tuples(st.sampled_from(PERIODS), st.sampled_from(ZONES), instants), min_size=1, max_size=12
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(samples=samples_strategy, queries=queries, cycle_day=st.integers(1, 28), batch=st.integers(1, 50), data=st.data())
-def test_totals_equal_the_sum_of_the_samples(migrated, engine, samples, queries, cycle_day, batch, data):
+@given(
+    samples=samples_strategy,
+    queries=queries,
+    cycle_day=st.integers(1, 28),
+    batch=st.integers(1, 50),
+    data=st.data(),
+)
+def test_totals_equal_the_sum_of_the_samples(
+    migrated, engine, samples, queries, cycle_day, batch, data
+):
     with psycopg.connect(migrated[engine], autocommit=True) as conn:
         reset(conn)
         conn.execute("UPDATE netstats.settings SET cycle_day = %s", [cycle_day])
@@ -91,7 +116,11 @@ def test_totals_equal_the_sum_of_the_samples(migrated, engine, samples, queries,
         for i in range(0, len(order), batch):
             ingest(conn, list(order[i : i + batch]))
         for period, tz, at in queries:
-            assert got(conn, period, tz, at) == expected(samples, period, tz, at, cycle_day), (period, tz, at)
+            assert got(conn, period, tz, at) == expected(samples, period, tz, at, cycle_day), (
+                period,
+                tz,
+                at,
+            )
         host = data.draw(st.sampled_from(["bot-1", "bot-2"]))
         period, tz, at = queries[0]
         mine = [s for s in samples if s.host == host]
@@ -100,7 +129,9 @@ def test_totals_equal_the_sum_of_the_samples(migrated, engine, samples, queries,
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(samples=samples_strategy, queries=queries, cut=instants, data=st.data())
-def test_totals_stay_exact_after_retention_on_whole_hour_edges(migrated, engine, samples, queries, cut, data):
+def test_totals_stay_exact_after_retention_on_whole_hour_edges(
+    migrated, engine, samples, queries, cut, data
+):
     """After raw samples are gone, windows whose edges fall on whole hours ([start, end)
     with `at` the last instant of an hour) still sum exactly, from rollups alone."""
     with psycopg.connect(migrated[engine], autocommit=True) as conn:
@@ -108,9 +139,22 @@ def test_totals_stay_exact_after_retention_on_whole_hour_edges(migrated, engine,
         ingest(conn, samples)
         conn.execute("UPDATE netstats.settings SET raw_retention = now() - %s::timestamptz", [cut])
         deleted = conn.execute("SELECT netstats.apply_retention()").fetchone()[0]["deleted_samples"]
-        assert deleted == sum(s.sampled_at < cut.replace(minute=cut.minute // 15 * 15, second=0, microsecond=0) for s in samples)
-        whole_hour_zones = ["UTC", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu"]
+        assert deleted == sum(
+            s.sampled_at < cut.replace(minute=cut.minute // 15 * 15, second=0, microsecond=0)
+            for s in samples
+        )
+        whole_hour_zones = [
+            "UTC",
+            "Asia/Tokyo",
+            "America/New_York",
+            "Asia/Kolkata",
+            "Asia/Kathmandu",
+        ]
         for period, _, at in queries:
             tz = data.draw(st.sampled_from(whole_hour_zones))
             at = at.replace(minute=0, second=0, microsecond=0) - US
-            assert got(conn, period, tz, at) == expected(samples, period, tz, at, 1), (period, tz, at)
+            assert got(conn, period, tz, at) == expected(samples, period, tz, at, 1), (
+                period,
+                tz,
+                at,
+            )

@@ -10,7 +10,9 @@ def hour_floor(t: datetime) -> datetime:
 def test_retention_drops_raw_samples_past_35_days_and_keeps_every_total(conn):
     now = datetime.now(UTC)
     old_start = hour_floor(now - timedelta(days=40))
-    samples = every(old_start, 1440, step_s=60) + every(hour_floor(now - timedelta(hours=3)), 60, step_s=60)
+    samples = every(old_start, 1440, step_s=60) + every(
+        hour_floor(now - timedelta(hours=3)), 60, step_s=60
+    )
     ingest(conn, samples)
     before = {p: totals(conn, p, at=now) for p in ("all", "year", "month", "30d")}
 

@@ -6,8 +6,13 @@ import pytest
 from tests.db.support import T0, sample
 
 CALLS = {
-    "ingest": ("SELECT netstats_ingest(%s::jsonb)", ['[{"host":"h","iface":"i","sampled_at":"2026-03-02T00:00:00Z",'
-                                                    '"interval_s":10,"bytes_sent":1,"bytes_recv":2}]']),
+    "ingest": (
+        "SELECT netstats_ingest(%s::jsonb)",
+        [
+            '[{"host":"h","iface":"i","sampled_at":"2026-03-02T00:00:00Z",'
+            '"interval_s":10,"bytes_sent":1,"bytes_recv":2}]'
+        ],
+    ),
     "totals": ("SELECT * FROM netstats_totals('month', 'Asia/Tokyo')", []),
     "series": ("SELECT * FROM netstats_series(now() - interval '1 day', now())", []),
     "hosts": ("SELECT * FROM netstats_hosts()", []),
@@ -74,5 +79,8 @@ def test_every_function_pins_search_path_and_none_is_overloaded(conn):
 def test_the_agent_role_writes_through_ingest_only(conn):
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL ROLE netstats_agent")
-        row = conn.execute("SELECT netstats_ingest(%s::jsonb)", [f'[{__import__("json").dumps(sample(T0).to_json())}]']).fetchone()
+        row = conn.execute(
+            "SELECT netstats_ingest(%s::jsonb)",
+            [f"[{__import__('json').dumps(sample(T0).to_json())}]"],
+        ).fetchone()
         assert row[0] == {"inserted": 1, "duplicates": 0}

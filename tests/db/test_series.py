@@ -12,7 +12,9 @@ from tests.db.test_property import SPAN, SPAN_START, US, samples_strategy
 
 
 def test_buckets_are_gap_filled_and_sum_to_the_total(conn):
-    ingest(conn, every(T0 + timedelta(hours=2), 360) + every(T0 + timedelta(hours=7, seconds=5), 30))
+    ingest(
+        conn, every(T0 + timedelta(hours=2), 360) + every(T0 + timedelta(hours=7, seconds=5), 30)
+    )
     rows = series(conn, T0, T0 + timedelta(days=1), "1 hour")
     assert [r["bucket_start"] for r in rows] == [T0 + timedelta(hours=h) for h in range(24)]
     assert [r["samples"] for r in rows] == [0, 0, 360, 0, 0, 0, 0, 30] + [0] * 16
@@ -33,40 +35,64 @@ def test_monthly_buckets_do_not_drift_from_the_31st(conn):
     start = datetime(2026, 1, 31, tzinfo=UTC)
     rows = series(conn, start, datetime(2026, 6, 1, tzinfo=UTC), "1 month")
     assert [r["bucket_start"].date().isoformat() for r in rows] == [
-        "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31",
+        "2026-01-31",
+        "2026-02-28",
+        "2026-03-31",
+        "2026-04-30",
+        "2026-05-31",
     ]
 
 
-@pytest.mark.parametrize(("length", "step"), [
-    (timedelta(minutes=15), timedelta(minutes=1)),
-    (timedelta(days=1), timedelta(minutes=5)),
-    (timedelta(days=31), timedelta(hours=1)),
-    (timedelta(days=366), timedelta(hours=12)),
-    (timedelta(days=1096), timedelta(days=7)),
-])
+@pytest.mark.parametrize(
+    ("length", "step"),
+    [
+        (timedelta(minutes=15), timedelta(minutes=1)),
+        (timedelta(days=1), timedelta(minutes=5)),
+        (timedelta(days=31), timedelta(hours=1)),
+        (timedelta(days=366), timedelta(hours=12)),
+        (timedelta(days=1096), timedelta(days=7)),
+    ],
+)
 def test_a_null_step_picks_the_finest_that_fits_1000_buckets(conn, length, step):
     rows = series(conn, T0, T0 + length)
     assert len(rows) <= 1000
     assert rows[1]["bucket_start"] - rows[0]["bucket_start"] == step
 
 
-@pytest.mark.parametrize(("start", "end", "step", "message"), [
-    (T0, T0 + timedelta(days=1), "1 minute", r"step: 00:01:00 makes more than 1000 buckets"),
-    (T0, T0 + timedelta(days=1), "0.5 seconds", r"step: expected an interval of at least 1 second"),
-    (T0, T0, None, r"end_at: expected a finite timestamp after start_at"),
-    (T0, T0 - timedelta(days=1), None, r"end_at: expected a finite timestamp after start_at"),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "step", "message"),
+    [
+        (T0, T0 + timedelta(days=1), "1 minute", r"step: 00:01:00 makes more than 1000 buckets"),
+        (
+            T0,
+            T0 + timedelta(days=1),
+            "0.5 seconds",
+            r"step: expected an interval of at least 1 second",
+        ),
+        (T0, T0, None, r"end_at: expected a finite timestamp after start_at"),
+        (T0, T0 - timedelta(days=1), None, r"end_at: expected a finite timestamp after start_at"),
+    ],
+)
 def test_bad_series_arguments_are_refused_by_name(conn, start, end, step, message):
     with pytest.raises(psycopg.errors.InvalidParameterValue, match=message):
         series(conn, start, end, step)
 
 
 def test_one_minute_buckets_read_raw_samples_and_filters_apply(conn):
-    ingest(conn, [sample(T0 + timedelta(seconds=30), 1, 0), sample(T0 + timedelta(seconds=90), 2, 0),
-                  sample(T0 + timedelta(seconds=90), 4, 0, iface="eth1")])
+    ingest(
+        conn,
+        [
+            sample(T0 + timedelta(seconds=30), 1, 0),
+            sample(T0 + timedelta(seconds=90), 2, 0),
+            sample(T0 + timedelta(seconds=90), 4, 0, iface="eth1"),
+        ],
+    )
     rows = series(conn, T0, T0 + timedelta(minutes=3), "1 minute")
     assert [r["bytes_sent"] for r in rows] == [1, 6, 0]
-    assert [r["bytes_sent"] for r in series(conn, T0, T0 + timedelta(minutes=3), "1 minute", iface="eth1")] == [0, 4, 0]
+    assert [
+        r["bytes_sent"]
+        for r in series(conn, T0, T0 + timedelta(minutes=3), "1 minute", iface="eth1")
+    ] == [0, 4, 0]
 
 
 def add_step(start: datetime, step: str, k: int, tz: str) -> datetime:
@@ -82,7 +108,9 @@ def add_step(start: datetime, step: str, k: int, tz: str) -> datetime:
         return (wall + timedelta(days=count)).astimezone(UTC)
     month = wall.month - 1 + count
     year, month = wall.year + month // 12, month % 12 + 1
-    days_in_month = ((datetime(year + month // 12, month % 12 + 1, 1) - datetime(year, month, 1)).days)
+    days_in_month = (
+        datetime(year + month // 12, month % 12 + 1, 1) - datetime(year, month, 1)
+    ).days
     return wall.replace(year=year, month=month, day=min(wall.day, days_in_month)).astimezone(UTC)
 
 
@@ -94,8 +122,12 @@ def add_step(start: datetime, step: str, k: int, tz: str) -> datetime:
     day=st.integers(-3, 9),
     offset_us=st.one_of(st.just(0), st.integers(0, 3_600_000_000)),
 )
-def test_series_buckets_equal_the_sum_of_their_samples(migrated, engine, samples, step, tz, day, offset_us):
-    local_midnight = datetime.combine((SPAN_START + timedelta(days=day)).date(), datetime.min.time(), ZoneInfo(tz))
+def test_series_buckets_equal_the_sum_of_their_samples(
+    migrated, engine, samples, step, tz, day, offset_us
+):
+    local_midnight = datetime.combine(
+        (SPAN_START + timedelta(days=day)).date(), datetime.min.time(), ZoneInfo(tz)
+    )
     start = local_midnight.astimezone(UTC) + timedelta(microseconds=offset_us)
     end = SPAN_START + SPAN + timedelta(days=1)
     edges = []
@@ -112,5 +144,7 @@ def test_series_buckets_equal_the_sum_of_their_samples(migrated, engine, samples
     for i, row in enumerate(rows):
         inside = [s for s in samples if bounds[i] <= s.sampled_at < bounds[i + 1]]
         assert (row["bytes_sent"], row["bytes_recv"], row["samples"]) == (
-            sum(s.bytes_sent for s in inside), sum(s.bytes_recv for s in inside), len(inside),
+            sum(s.bytes_sent for s in inside),
+            sum(s.bytes_recv for s in inside),
+            len(inside),
         ), (i, row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 from alembic import context
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
@@ -52,11 +53,12 @@ def finish(connection: Connection) -> None:
     """At head, bring functions up to date; at base, remove the schema Alembic needed."""
     heads = set(ScriptDirectory.from_config(config).get_heads())
     current = set(context.get_context().get_current_heads())
-    raw = connection.connection.driver_connection
     if current == heads:
-        applied = dict(
-            connection.execute(text(f"SELECT name, sha256 FROM {SCHEMA}.function_files")).all()
-        )
+        rows = connection.execute(text(f"SELECT name, sha256 FROM {SCHEMA}.function_files"))
+        applied: dict[str, str] = {name: digest for name, digest in rows}
+        # A function file holds several statements: psycopg runs them as one simple query.
+        raw = connection.connection.driver_connection
+        assert isinstance(raw, psycopg.Connection)
         for statement in sync_statements(applied):
             raw.execute(statement)
     elif not current:

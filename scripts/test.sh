@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every check netstats has, from a bare Debian/Ubuntu machine with Python 3.11+:
+# installs PostgreSQL 15 with pg_cron and pgTAP (apt, needs root or sudo) when missing,
+# creates .venv with the project and its dev tools, then lints, type-checks and tests.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k periods`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+PG=/usr/lib/postgresql/15
+if [ ! -x "$PG/bin/postgres" ] || [ ! -f "$PG/lib/pg_cron.so" ] \
+   || [ ! -f /usr/share/postgresql/15/extension/pgtap.control ]; then
+  step "installing PostgreSQL 15, pg_cron and pgTAP with apt"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    postgresql-15 postgresql-15-cron postgresql-15-pgtap >/dev/null
+fi
+
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+if [ ! -x .venv/bin/python ]; then
+  step "creating .venv with $("$PYTHON" --version)"
+  "$PYTHON" -m venv .venv
+fi
+step "installing netstats and its dev tools into .venv"
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"
+
+step "ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+step "mypy"
+.venv/bin/mypy
+step "pytest (starts its own PostgreSQL 15 with pg_cron and embedded PostgreSQL 18)"
+exec .venv/bin/python -m pytest "$@"
