@@ -47,3 +47,16 @@ def test_after_retention_a_cut_quarter_hour_counts_whole_when_it_starts_inside(c
     # one-minute buckets fall back to the 15-minute rollups where raw samples are gone
     rows = series(conn, start, start + timedelta(minutes=30), "1 minute")
     assert [r["bytes_sent"] for r in rows] == [15] + [0] * 14 + [15] + [0] * 14
+
+
+def test_long_periods_read_no_raw_rows_inside_the_window(conn):
+    """Only rollups serve a window's interior: deleting raw rows there changes nothing."""
+    now = datetime.now(UTC)
+    start = hour_floor(now - timedelta(days=20))
+    ingest(conn, every(start, 4000, step_s=400))
+    before = {p: totals(conn, p, "Asia/Kathmandu", at=now) for p in ("month", "30d", "all")}
+    conn.execute(
+        "DELETE FROM netstats.samples WHERE sampled_at > %s AND sampled_at < %s",
+        [start + timedelta(days=1), now - timedelta(days=1)],
+    )
+    assert {p: totals(conn, p, "Asia/Kathmandu", at=now) for p in before} == before

@@ -41,8 +41,10 @@ BEGIN
         ON c.tier = p.tier - 1 AND c.host = p.host AND c.iface = p.iface
        AND c.bucket_start >= p.bucket_start
        AND c.bucket_start < netstats.bucket_end(p.tier, p.bucket_start)
-       -- children are a day wide at most: skip the index entries that cannot reach the window
-       AND c.bucket_start > lo - interval '1 day' AND c.bucket_start <= hi
+       -- skip the children that end before the window starts or start after it ends
+       AND c.bucket_start > lo - CASE p.tier WHEN 4 THEN interval '1 day' WHEN 3 THEN interval '1 hour'
+                                             ELSE interval '15 minutes' END
+       AND c.bucket_start <= hi
      WHERE NOT p.inside AND p.tier > 1
        AND c.last_at >= lo AND c.first_at <= hi
   ),
