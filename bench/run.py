@@ -19,9 +19,10 @@ from pathlib import Path
 
 import psycopg
 
-from bench import datasets
+from bench import agent, datasets
 from netstats import db
 from netstats.db.cluster import SYSTEM_PG15, start_cluster
+from tests.support.postgrest import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {"shared_buffers": "'1GB'", "work_mem": "'64MB'", "max_wal_size": "'4GB'"}
@@ -235,6 +236,10 @@ def main() -> None:
             bench_ingest(dsns["ingest"], 20_000 if args.quick else 200_000, ingest_lines)
             storage_lines: list[str] = []
             storage(dsns["one_host_year"], 2, storage_lines)
+            print("measuring the agent …", flush=True)
+            with serve(dsns["ingest"]) as (url, _):
+                supabase_env = {"SUPABASE_URL": url, "SUPABASE_KEY": "agent-key"}
+                agent_lines = agent.report(dsns["ingest"], supabase_env, args.quick)
         finally:
             cluster.stop()
 
@@ -263,6 +268,10 @@ def main() -> None:
             "| path | throughput | cost vs plain insert |",
             "|---|---|---|",
             *ingest_lines,
+            "",
+            "## Agent (real psutil counters, SQLite spool, local database over a Unix socket)",
+            "",
+            *agent_lines,
             "",
             "## Storage per interface-year (1-host data set, indexes included)",
             "",

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 import platformdirs
 
-from netstats import __version__, db
+from netstats import __version__
+from netstats.config import AgentSettings, Database
 from netstats.errors import NetstatsError
 
 log = logging.getLogger(__name__)
@@ -34,23 +37,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--data-dir", type=Path, help="where the embedded database lives")
     up.set_defaults(run=_up)
 
+    agent = commands.add_parser("agent", help="sample this machine's interfaces and upload")
+    agent.add_argument("--once", action="store_true", help="one tick and one upload, then exit")
+    agent.add_argument("--interval", type=float, help="seconds between samples (1-3600)")
+    agent.set_defaults(run=_agent)
+    agent_commands = agent.add_subparsers(dest="agent_command")
+    agent_status = agent_commands.add_parser(
+        "status", help="spool depth, quarantined samples, last upload, interfaces"
+    )
+    agent_status.set_defaults(run=_agent_status)
+
     database = commands.add_parser("db", help="database migrations")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     upgrade = database_commands.add_parser(
         "upgrade", help="migrate NETSTATS_DATABASE_URL to the newest schema"
     )
     upgrade.add_argument("--url", help="database URL (default: NETSTATS_DATABASE_URL)")
-    upgrade.set_defaults(run=lambda args: db.upgrade(args.url))
+    upgrade.set_defaults(run=lambda args: _db().upgrade(args.url))
     sql = database_commands.add_parser(
         "sql", help="print the SQL of all migrations, for Supabase's SQL editor"
     )
-    sql.set_defaults(run=lambda args: db.offline_sql())
+    sql.set_defaults(run=lambda args: _db().offline_sql())
 
     maintain = commands.add_parser(
         "maintain", help="apply retention now (what pg_cron does daily where it exists)"
     )
     maintain.add_argument("--url", help="database URL (default: NETSTATS_DATABASE_URL)")
-    maintain.set_defaults(run=lambda args: print(db.apply_retention(db.database_url(args.url))))
+    maintain.set_defaults(
+        run=lambda args: print(_db().apply_retention(_db().database_url(args.url)))
+    )
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -65,12 +80,75 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _db() -> ModuleType:
+    """Alembic and SQLAlchemy load only for database commands: the agent stays small."""
+    from netstats import db
+
+    return db
+
+
+def _agent_settings(args: argparse.Namespace) -> AgentSettings:
+    env = dict(os.environ)
+    if getattr(args, "interval", None) is not None:
+        env["NETSTATS_INTERVAL"] = str(args.interval)
+    return AgentSettings.from_env(env)
+
+
+def _agent(args: argparse.Namespace) -> None:
+    from netstats.agent import Agent
+    from netstats.agent.transports import connect
+
+    settings = _agent_settings(args)
+    agent = Agent(settings, connect(Database.from_env()))
+    try:
+        if args.once:
+            agent.tick()
+            agent.flush(deadline=agent.clock() + settings.interval_s)
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        agent.run(stop)
+    finally:
+        agent.close()
+
+
+def _agent_status(args: argparse.Namespace) -> None:
+    from netstats.agent.spool import Spool
+    from netstats.units import human_bytes
+
+    settings = _agent_settings(args)
+    if not settings.spool.exists():
+        print(f"no spool at {settings.spool}: the agent has not run here yet (NETSTATS_SPOOL)")
+        return
+    spool = Spool(settings.spool)
+    status = spool.status()
+    spool.close()
+    print(f"spool          {settings.spool}")
+    print(
+        f"queued         {status.depth} samples"
+        + (f", oldest from {status.oldest:%Y-%m-%d %H:%M:%S} UTC" if status.oldest else "")
+    )
+    print(f"last upload    {status.last_upload or 'never'}")
+    print(f"quarantined    {len(status.quarantined)} samples")
+    for q in status.quarantined:
+        print(f"  {q.sample.iface} {q.sample.sampled_at:%Y-%m-%d %H:%M:%S}: {q.error}")
+    if status.state is not None:
+        print(f"last sample    {status.state.sampled_at:%Y-%m-%d %H:%M:%S} UTC")
+        for iface, c in sorted(status.state.counters.items()):
+            print(
+                f"  {iface:<14} sent {human_bytes(c.bytes_sent):>10}   "
+                f"received {human_bytes(c.bytes_recv):>10}   (kernel counters)"
+            )
+
+
 def _up(args: argparse.Namespace) -> None:
     """Start (or resume) the embedded database and keep it running until Ctrl-C."""
     from netstats.db.cluster import embedded_bindir, start_cluster
 
     data_dir = args.data_dir or platformdirs.user_data_path("netstats") / "postgres"
     first_time = not (data_dir / "PG_VERSION").exists()
+    db = _db()
     print(f"netstats: {'creating' if first_time else 'starting'} the database in {data_dir} …")
     cluster = start_cluster(embedded_bindir(), data_dir)
     stop = threading.Event()

@@ -1,0 +1,174 @@
+"""The agent: samples interface counters, keeps exact deltas in a durable spool, uploads them.
+
+    2026-11-28 10:00:00 INFO netstats.agent bot-1: monitoring eth0, ens3 every 10 s (spool /var/lib/netstats/spool.sqlite3)
+    2026-11-28 10:00:00 INFO netstats.agent first run on this machine: counters recorded as the baseline
+    2026-11-28 10:00:10 INFO netstats.agent uploaded 2 samples (0 queued)
+    2026-11-28 10:03:20 WARNING netstats.agent database unreachable (OperationalError: connection refused); 38 samples queued, next try in 7.3 s
+    2026-11-28 10:04:00 INFO netstats.agent uploaded 42 samples (0 queued)
+    2026-11-28 10:04:10 WARNING netstats.agent quarantined ens3 sample of 2026-11-28 10:04:10+00:00: samples[1].sampled_at: … more than 5 minutes after the database clock …
+
+Thin on purpose: it never aggregates. Use `Agent.run()` in a process of its own
+(`netstats agent`), or `await Agent.run_async(stop)` inside a bot's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netstats.agent.counters import read_counters
+from netstats.agent.deltas import Reading, step
+from netstats.agent.spool import Queued, Spool
+from netstats.agent.transports import Refused, Transport, Unreachable
+from netstats.config import AgentSettings
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+MAX_BACKOFF_S = 300.0
+FINAL_FLUSH_S = 5.0
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter, from one interval up to five minutes."""
+
+    base_s: float
+    failures: int = 0
+    not_before: float = 0.0
+
+    def failed(self, now: float) -> float:
+        self.failures += 1
+        delay = random.uniform(0, min(MAX_BACKOFF_S, self.base_s * 2**self.failures))
+        self.not_before = now + delay
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures, self.not_before = 0, 0.0
+
+
+class Agent:
+    def __init__(
+        self,
+        settings: AgentSettings,
+        transport: Transport,
+        read: Callable[[], Reading] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.spool = Spool(settings.spool)
+        self.read = read or (lambda: read_counters(settings.include, settings.exclude))
+        self.clock = clock
+        self.backoff = Backoff(base_s=min(settings.interval_s, 5.0))
+
+    def close(self) -> None:
+        self.transport.close()
+        self.spool.close()
+
+    def tick(self) -> int:
+        """Read the counters and queue exact deltas with the new state; returns how many."""
+        previous = self.spool.state()
+        result = step(previous, self.read(), self.settings.host, self.settings.ceiling_bytes_per_s)
+        self.spool.commit_tick(result.samples, result.state)
+        if previous is None:
+            log.info("first run on this machine: counters recorded as the baseline")
+        for warning in result.warnings:
+            log.warning("%s", warning)
+        if merged := self.spool.enforce_cap():
+            log.warning("spool over %d samples: merged %d old ones", self.spool.cap, merged)
+        return len(result.samples)
+
+    def flush(self, deadline: float | None = None) -> int:
+        """Upload queued samples, oldest first, until the queue is empty, the database is
+        unreachable or the deadline passes. Returns how many the database now has."""
+        uploaded = 0
+        while deadline is None or self.clock() < deadline:
+            if self.clock() < self.backoff.not_before:
+                break
+            batch = self.spool.oldest(BATCH)
+            if not batch:
+                break
+            try:
+                uploaded += self._send(batch)
+            except Unreachable as exc:
+                delay = self.backoff.failed(self.clock())
+                log.warning(
+                    "database unreachable (%s); %d samples queued, next try in %.1f s",
+                    exc,
+                    self.spool.depth(),
+                    delay,
+                )
+                break
+            self.backoff.succeeded()
+        if uploaded:
+            log.info("uploaded %d samples (%d queued)", uploaded, self.spool.depth())
+        return uploaded
+
+    def _send(self, batch: list[Queued]) -> int:
+        """One batch; a refused sample is quarantined and the rest sent again."""
+        try:
+            self.transport.ingest([q.sample for q in batch])
+        except Refused as exc:
+            if exc.index is not None and exc.index < len(batch):
+                self._quarantine(batch[exc.index], str(exc))
+                rest = batch[: exc.index] + batch[exc.index + 1 :]
+                return self._send(rest) if rest else 0
+            if len(batch) == 1:
+                self._quarantine(batch[0], str(exc))
+                return 0
+            half = len(batch) // 2  # no index in the refusal: find the culprit by halves
+            return self._send(batch[:half]) + self._send(batch[half:])
+        self.spool.confirmed([q.id for q in batch])
+        return len(batch)
+
+    def _quarantine(self, item: Queued, error: str) -> None:
+        s = item.sample
+        log.warning("quarantined %s sample of %s: %s", s.iface, s.sampled_at, error)
+        self.spool.quarantine(item, error)
+
+    def run(self, stop: threading.Event) -> None:
+        """Tick every interval until `stop` is set; then a final tick and one short flush."""
+        self._announce()
+        next_tick = self.clock()
+        while not stop.is_set():
+            self.tick()
+            self.flush(deadline=self.clock() + self.settings.interval_s)
+            next_tick += self.settings.interval_s
+            stop.wait(max(0.0, next_tick - self.clock()))
+        self._finish()
+
+    async def run_async(self, stop: asyncio.Event) -> None:
+        """The same loop for an asyncio program (a bot): blocking work runs in a thread."""
+        await asyncio.to_thread(self._announce)
+        next_tick = self.clock()
+        while not stop.is_set():
+            await asyncio.to_thread(self.tick)
+            await asyncio.to_thread(self.flush, self.clock() + self.settings.interval_s)
+            next_tick += self.settings.interval_s
+            try:
+                await asyncio.wait_for(stop.wait(), max(0.0, next_tick - self.clock()))
+            except TimeoutError:
+                pass
+        await asyncio.to_thread(self._finish)
+
+    def _announce(self) -> None:
+        reading = self.read()
+        log.info(
+            "%s: monitoring %s every %g s (spool %s)",
+            self.settings.host,
+            ", ".join(reading.counters) or "no interface",
+            self.settings.interval_s,
+            self.settings.spool,
+        )
+
+    def _finish(self) -> None:
+        self.tick()
+        self.backoff.succeeded()  # one last try now, whatever the backoff said
+        self.flush(deadline=self.clock() + FINAL_FLUSH_S)
+        log.info("stopped; %d samples stay queued for the next start", self.spool.depth())

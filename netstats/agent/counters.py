@@ -1,0 +1,64 @@
+"""Reading the machine: per-interface byte counters, boot time, link speeds. Reads only."""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from netstats.agent.deltas import Counters, Reading
+
+VIRTUAL_NET = Path("/sys/devices/virtual/net")
+
+
+def read_counters(
+    include: Iterable[str] = (), exclude: Iterable[str] = (), virtual_dir: Path = VIRTUAL_NET
+) -> Reading:
+    """One consistent look at every interface netstats should count."""
+    wall = datetime.now(UTC)
+    monotonic = time.monotonic()
+    io = psutil.net_io_counters(pernic=True, nowrap=False)
+    stats = psutil.net_if_stats()
+    chosen = choose_interfaces(io.keys(), include, exclude, virtual(io.keys(), virtual_dir))
+    return Reading(
+        boot_time=psutil.boot_time(),
+        wall=wall,
+        monotonic=monotonic,
+        counters={name: Counters(io[name].bytes_sent, io[name].bytes_recv) for name in chosen},
+        present=frozenset(io.keys()),
+        # psutil reports Mbit/s (0 when unknown): bytes per second = Mbit/s * 125,000
+        link_bytes_per_s={
+            name: stats[name].speed * 125_000.0
+            for name in chosen
+            if name in stats and stats[name].speed > 0
+        },
+    )
+
+
+def virtual(names: Iterable[str], virtual_dir: Path = VIRTUAL_NET) -> frozenset[str]:
+    """Loopback, bridges, veth, docker, tun: everything Linux lists as a virtual device."""
+    return frozenset(n for n in names if (virtual_dir / n).exists() or n == "lo")
+
+
+def choose_interfaces(
+    names: Iterable[str],
+    include: Iterable[str],
+    exclude: Iterable[str],
+    virtual_names: frozenset[str],
+) -> list[str]:
+    """NETSTATS_INTERFACES globs when given; else every physical interface, or every virtual
+    one but loopback where there is no physical one (inside a container). NETSTATS_EXCLUDE
+    globs always win."""
+    names = sorted(names)
+    include, exclude = list(include), list(exclude)
+    if include:
+        chosen = [n for n in names if any(fnmatch.fnmatchcase(n, g) for g in include)]
+    else:
+        chosen = [n for n in names if n not in virtual_names]
+        if not chosen:
+            chosen = [n for n in names if n != "lo"]
+    return [n for n in chosen if not any(fnmatch.fnmatchcase(n, g) for g in exclude)]

@@ -1,0 +1,150 @@
+"""The arithmetic of the agent: (previous state, a new reading) -> exact samples, new state.
+
+Pure: no clock, no psutil, no I/O, so every rule below is tested exhaustively.
+
+- The very first reading on a machine only records a baseline.
+- A counter that goes down (interface re-created, driver reset) or a changed boot time
+  (reboot) counts the new value as the traffic since the reset.
+- A jump above 1.5x the link speed, or above the configured ceiling, cannot be traffic: it is
+  treated as a reset whose traffic is unknown, counts nothing, and is logged.
+- An interface that appeared since the last reading counts its whole counter; one that was
+  present but not monitored before (a configuration change) is only baselined.
+- sampled_at keys stay unique and increasing when the wall clock steps back: a key that
+  repeated would be swallowed by the database as a duplicate, and its bytes lost.
+- A gap longer than a day (the database's limit for one sample) is split into day-long
+  samples that carry the same bytes in total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from netstats.sample import Sample
+
+MAX_INTERVAL_S = 86400.0
+LINK_HEADROOM = 1.5
+US = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    bytes_sent: int
+    bytes_recv: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One look at the machine."""
+
+    boot_time: float  # seconds since the epoch, from psutil.boot_time()
+    wall: datetime  # timezone-aware
+    monotonic: float  # seconds, comparable within one boot
+    counters: Mapping[str, Counters]  # the monitored interfaces
+    present: frozenset[str]  # every interface the machine has, monitored or not
+    link_bytes_per_s: Mapping[str, float] = field(default_factory=dict)  # when known
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What must survive a restart: persisted in the same transaction as the samples."""
+
+    boot_time: float
+    sampled_at: datetime
+    monotonic: float
+    counters: Mapping[str, Counters]
+    present: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    samples: list[Sample]
+    state: State
+    warnings: list[str]
+
+
+def step(
+    previous: State | None,
+    reading: Reading,
+    host: str,
+    ceiling_bytes_per_s: float | None = None,
+) -> Step:
+    if previous is None:
+        return Step([], _state(reading, reading.wall), [])
+
+    rebooted = reading.boot_time != previous.boot_time
+    # Monotonic time restarts at boot; after a reboot the counters cover the uptime.
+    elapsed = reading.monotonic if rebooted else reading.monotonic - previous.monotonic
+    elapsed = max(elapsed, 1e-6)
+    sampled_at = max(reading.wall, previous.sampled_at + timedelta(seconds=elapsed))
+    sampled_at = max(sampled_at, previous.sampled_at + US)
+
+    warnings: list[str] = []
+    deltas: dict[str, Counters] = {}
+    for iface, now in sorted(reading.counters.items()):
+        before = previous.counters.get(iface)
+        if before is None:
+            if iface in previous.present and not rebooted:
+                continue  # newly monitored, not new: its past traffic is not ours to count
+            before = Counters(0, 0)  # appeared since the last reading: all of it is new
+        elif rebooted:
+            before = Counters(0, 0)
+        limit = _limit(reading.link_bytes_per_s.get(iface), ceiling_bytes_per_s, elapsed)
+        sent = _delta(before.bytes_sent, now.bytes_sent, limit, f"{iface} sent", warnings)
+        recv = _delta(before.bytes_recv, now.bytes_recv, limit, f"{iface} received", warnings)
+        deltas[iface] = Counters(sent, recv)
+
+    samples = [
+        sample
+        for iface, delta in deltas.items()
+        for sample in _split(host, iface, sampled_at, elapsed, delta)
+    ]
+    return Step(samples, _state(reading, sampled_at), warnings)
+
+
+def _state(reading: Reading, sampled_at: datetime) -> State:
+    return State(
+        boot_time=reading.boot_time,
+        sampled_at=sampled_at,
+        monotonic=reading.monotonic,
+        counters=dict(reading.counters),
+        present=reading.present,
+    )
+
+
+def _limit(link: float | None, ceiling: float | None, elapsed: float) -> float | None:
+    rates = [r for r in (link * LINK_HEADROOM if link else None, ceiling) if r]
+    return min(rates) * elapsed if rates else None
+
+
+def _delta(before: int, now: int, limit: float | None, what: str, warnings: list[str]) -> int:
+    # A counter that went down restarted from zero: its value is the traffic since then.
+    value = now - before if now >= before else now
+    if limit is not None and value > limit:
+        warnings.append(
+            f"{what}: counter went from {before} to {now}, more than the link could carry "
+            f"in this interval ({limit:.0f} bytes); treated as a reset, counted nothing"
+        )
+        return 0
+    return value
+
+
+def _split(host: str, iface: str, end: datetime, elapsed: float, delta: Counters) -> list[Sample]:
+    """One sample, or day-long ones with the same bytes when the gap is longer."""
+    parts = max(1, int(-(-elapsed // MAX_INTERVAL_S)))
+    if parts == 1:
+        return [Sample(host, iface, end, elapsed, delta.bytes_sent, delta.bytes_recv)]
+    each = elapsed / parts
+    samples = []
+    for k in range(parts):
+        last = k == parts - 1
+        sent = (
+            delta.bytes_sent - delta.bytes_sent // parts * k if last else delta.bytes_sent // parts
+        )
+        recv = (
+            delta.bytes_recv - delta.bytes_recv // parts * k if last else delta.bytes_recv // parts
+        )
+        at = end - timedelta(seconds=each * (parts - 1 - k))
+        samples.append(Sample(host, iface, at, each, sent, recv))
+    return samples

@@ -1,0 +1,248 @@
+"""The agent's durable queue: SQLite in WAL mode.
+
+Each tick's samples and the counter state they were computed from commit in one
+transaction, so a crash or power loss at any instant either keeps both or neither: the next
+tick then computes its delta from whatever state survived, and no byte is lost or counted
+twice. (WAL with synchronous=NORMAL may lose the last commits on power loss, never half of
+one; losing a whole tick is safe for the same reason.)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from netstats.agent.deltas import MAX_INTERVAL_S, Counters, State
+from netstats.sample import Sample
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DEFAULT_CAP = 1_000_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS queue (
+    id          INTEGER PRIMARY KEY,
+    host        TEXT    NOT NULL,
+    iface       TEXT    NOT NULL,
+    sampled_us  INTEGER NOT NULL,  -- microseconds since the epoch, UTC
+    interval_s  REAL    NOT NULL,
+    bytes_sent  INTEGER NOT NULL,
+    bytes_recv  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id          INTEGER PRIMARY KEY,
+    host        TEXT    NOT NULL,
+    iface       TEXT    NOT NULL,
+    sampled_us  INTEGER NOT NULL,
+    interval_s  REAL    NOT NULL,
+    bytes_sent  INTEGER NOT NULL,
+    bytes_recv  INTEGER NOT NULL,
+    error       TEXT    NOT NULL,
+    at          TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (
+    singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+    boot_time   REAL    NOT NULL,
+    sampled_us  INTEGER NOT NULL,
+    monotonic   REAL    NOT NULL,
+    counters    TEXT    NOT NULL,  -- {"eth0": [sent, recv], ...}
+    present     TEXT    NOT NULL   -- ["eth0", "lo", ...]
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def to_us(at: datetime) -> int:
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    id: int
+    sample: Sample
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    sample: Sample
+    error: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    depth: int
+    oldest: datetime | None
+    quarantined: list[Quarantined]
+    last_upload: str | None
+    state: State | None
+
+
+class Spool:
+    def __init__(self, path: Path, cap: int = DEFAULT_CAP) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.cap = cap
+        # One agent uses the spool at a time, though not always from the same thread
+        # (run_async works in a thread pool).
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def state(self) -> State | None:
+        row = self.db.execute(
+            "SELECT boot_time, sampled_us, monotonic, counters, present FROM state"
+        ).fetchone()
+        if row is None:
+            return None
+        boot_time, sampled_us, monotonic, counters, present = row
+        return State(
+            boot_time=boot_time,
+            sampled_at=from_us(sampled_us),
+            monotonic=monotonic,
+            counters={k: Counters(*v) for k, v in json.loads(counters).items()},
+            present=frozenset(json.loads(present)),
+        )
+
+    def commit_tick(self, samples: list[Sample], state: State) -> None:
+        """The samples of one tick and the state after it, atomically."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO queue (host, iface, sampled_us, interval_s, bytes_sent, bytes_recv)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (s.host, s.iface, to_us(s.sampled_at), s.interval_s, s.bytes_sent, s.bytes_recv)
+                    for s in samples
+                ],
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?)",
+                (
+                    state.boot_time,
+                    to_us(state.sampled_at),
+                    state.monotonic,
+                    json.dumps(
+                        {k: [c.bytes_sent, c.bytes_recv] for k, c in state.counters.items()}
+                    ),
+                    json.dumps(sorted(state.present)),
+                ),
+            )
+
+    def oldest(self, limit: int) -> list[Queued]:
+        rows = self.db.execute(
+            "SELECT id, host, iface, sampled_us, interval_s, bytes_sent, bytes_recv"
+            " FROM queue ORDER BY id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [Queued(row[0], _sample(row[1:])) for row in rows]
+
+    def confirmed(self, ids: list[int]) -> None:
+        """The database has these: forget them."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM queue WHERE id = ?", [(i,) for i in ids])
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('last_upload', ?)",
+                (datetime.now(UTC).isoformat(timespec="seconds"),),
+            )
+
+    def quarantine(self, item: Queued, error: str) -> None:
+        """Set a refused sample aside, with the database's reason, out of the queue's way."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO quarantine (host, iface, sampled_us, interval_s, bytes_sent,"
+                " bytes_recv, error, at) SELECT host, iface, sampled_us, interval_s, bytes_sent,"
+                " bytes_recv, ?, ? FROM queue WHERE id = ?",
+                (error, datetime.now(UTC).isoformat(timespec="seconds"), item.id),
+            )
+            db.execute("DELETE FROM queue WHERE id = ?", (item.id,))
+
+    def depth(self) -> int:
+        row = self.db.execute("SELECT count(*) FROM queue").fetchone()
+        return int(row[0])
+
+    def status(self) -> Status:
+        depth, oldest = self.db.execute("SELECT count(*), min(sampled_us) FROM queue").fetchone()
+        quarantined = [
+            Quarantined(_sample(row[:6]), row[6], row[7])
+            for row in self.db.execute(
+                "SELECT host, iface, sampled_us, interval_s, bytes_sent, bytes_recv, error, at"
+                " FROM quarantine ORDER BY id"
+            )
+        ]
+        last = self.db.execute("SELECT value FROM meta WHERE key = 'last_upload'").fetchone()
+        return Status(
+            depth=depth,
+            oldest=from_us(oldest) if oldest is not None else None,
+            quarantined=quarantined,
+            last_upload=last[0] if last else None,
+            state=self.state(),
+        )
+
+    def enforce_cap(self) -> int:
+        """Past the cap, merge the oldest adjacent samples of each interface (same bytes, a
+        longer interval) instead of dropping any. Returns how many rows the merge removed."""
+        removed = 0
+        while (excess := self.depth() - self.cap) > 0:
+            merged = self._merge_oldest(excess)
+            if merged == 0:
+                break  # every old sample already spans a day: nothing left to merge
+            removed += merged
+        return removed
+
+    def _merge_oldest(self, wanted: int) -> int:
+        rows = self.db.execute(
+            "SELECT id, host, iface, sampled_us, interval_s, bytes_sent, bytes_recv"
+            " FROM queue ORDER BY id LIMIT ?",
+            (max(2 * wanted, 1000),),
+        ).fetchall()
+        pending: dict[tuple[str, str], tuple[Any, ...]] = {}
+        deletes: list[tuple[int]] = []
+        updates: list[tuple[float, int, int, int]] = []
+        for row in rows:
+            if len(deletes) >= wanted:
+                break
+            key = (row[1], row[2])
+            earlier = pending.pop(key, None)
+            if earlier is not None and earlier[4] + row[4] <= MAX_INTERVAL_S:
+                # the later sample absorbs the earlier one: its key and order stay
+                deletes.append((earlier[0],))
+                updates.append(
+                    (earlier[4] + row[4], earlier[5] + row[5], earlier[6] + row[6], row[0])
+                )
+            else:
+                pending[key] = row
+        with self._transaction() as db:
+            db.executemany("DELETE FROM queue WHERE id = ?", deletes)
+            db.executemany(
+                "UPDATE queue SET interval_s = ?, bytes_sent = ?, bytes_recv = ? WHERE id = ?",
+                updates,
+            )
+        return len(deletes)
+
+
+def _sample(row: tuple[Any, ...]) -> Sample:
+    host, iface, sampled_us, interval_s, sent, recv = row
+    return Sample(host, iface, from_us(sampled_us), interval_s, sent, recv)

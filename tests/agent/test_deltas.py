@@ -1,0 +1,179 @@
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from netstats.agent.deltas import MAX_INTERVAL_S, Counters, Reading, State, step
+
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
+BOOT = 1_700_000_000.0
+
+
+def reading(
+    seconds: float,
+    boot: float = BOOT,
+    present: tuple[str, ...] | None = None,
+    link: dict | None = None,
+    wall: datetime | None = None,
+    **counters: tuple[int, int],
+) -> Reading:
+    return Reading(
+        boot_time=boot,
+        wall=wall or T0 + timedelta(seconds=seconds),
+        monotonic=seconds,
+        counters={k: Counters(*v) for k, v in counters.items()},
+        present=frozenset(present if present is not None else counters),
+        link_bytes_per_s=link or {},
+    )
+
+
+def run(*readings: Reading, ceiling: float | None = None):
+    state: State | None = None
+    out = []
+    for r in readings:
+        result = step(state, r, "bot-1", ceiling)
+        state = result.state
+        out.append(result)
+    return out
+
+
+def bytes_of(result) -> dict[str, tuple[int, int]]:
+    return {s.iface: (s.bytes_sent, s.bytes_recv) for s in result.samples}
+
+
+def test_first_run_records_only_a_baseline():
+    (first,) = run(reading(100, eth0=(5000, 7000)))
+    assert first.samples == []
+    assert first.state.counters == {"eth0": Counters(5000, 7000)}
+
+
+def test_delta_is_the_counter_increase_with_its_interval_and_time():
+    _, second = run(reading(100, eth0=(5000, 7000)), reading(110, eth0=(5600, 7900)))
+    (s,) = second.samples
+    assert (s.bytes_sent, s.bytes_recv, s.interval_s) == (600, 900, 10)
+    assert s.sampled_at == T0 + timedelta(seconds=110)
+    assert (s.host, s.iface) == ("bot-1", "eth0")
+
+
+def test_counter_reset_counts_new_value():
+    _, second = run(reading(100, eth0=(5000, 7000)), reading(110, eth0=(300, 9000)))
+    assert bytes_of(second) == {"eth0": (300, 2000)}
+    assert second.warnings == []
+
+
+def test_reboot_counts_the_counters_since_boot_even_when_they_are_higher():
+    _, after = run(
+        reading(100_000, eth0=(5000, 7000)), reading(60, boot=BOOT + 100_100, eth0=(9000, 100))
+    )
+    assert bytes_of(after) == {"eth0": (9000, 100)}
+    assert after.samples[0].interval_s == 60  # the uptime
+
+
+def test_jump_beyond_the_link_speed_is_a_reset_not_a_spike():
+    link = {"eth0": 125_000.0}  # 1 Mbit/s: 10 s can carry 1.875 MB with headroom
+    _, second = run(
+        reading(100, eth0=(5000, 5000), link=link),
+        reading(110, eth0=(5000 + 10**12, 6000), link=link),
+    )
+    assert bytes_of(second) == {"eth0": (0, 1000)}
+    assert "more than the link could carry" in second.warnings[0]
+
+
+def test_jump_beyond_the_ceiling_counts_nothing_and_says_so():
+    # ceiling 50 B/s over 10 s: at most 500 bytes
+    _, inside, beyond, reset_beyond = run(
+        reading(100, eth0=(10, 0)),
+        reading(110, eth0=(510, 0)),
+        reading(120, eth0=(1011, 0)),
+        reading(130, eth0=(501, 0)),
+        ceiling=50.0,
+    )
+    assert bytes_of(inside) == {"eth0": (500, 0)} and inside.warnings == []
+    assert bytes_of(beyond) == {"eth0": (0, 0)}
+    assert "eth0 sent: counter went from 510 to 1011" in beyond.warnings[0]
+    assert bytes_of(reset_beyond) == {"eth0": (0, 0)}  # a reset to a value no link could reach
+
+
+def test_an_interface_that_appears_counts_all_its_traffic():
+    _, second = run(reading(100, eth0=(1, 1)), reading(110, eth0=(2, 2), veth1=(300, 400)))
+    assert bytes_of(second) == {"eth0": (1, 1), "veth1": (300, 400)}
+
+
+def test_an_interface_newly_monitored_but_present_before_is_only_baselined():
+    first = reading(100, present=("eth0", "wlan0"), eth0=(1, 1))
+    _, second = run(first, reading(110, eth0=(2, 2), wlan0=(10**9, 10**9)))
+    assert bytes_of(second) == {"eth0": (1, 1)}
+    assert second.state.counters["wlan0"] == Counters(10**9, 10**9)
+
+
+def test_an_interface_that_vanishes_is_forgotten():
+    _, second = run(reading(100, eth0=(1, 1), veth1=(5, 5)), reading(110, eth0=(2, 2)))
+    assert bytes_of(second) == {"eth0": (1, 1)}
+    assert set(second.state.counters) == {"eth0"}
+
+
+def test_keys_stay_increasing_when_the_wall_clock_steps_back():
+    results = run(
+        reading(100, eth0=(0, 0)),
+        reading(110, eth0=(10, 10)),
+        reading(120, eth0=(20, 20), wall=T0),  # the clock jumped back 120 s
+        reading(120.000001, eth0=(30, 30), wall=T0),
+    )
+    times = [r.samples[0].sampled_at for r in results[1:]]
+    assert times == sorted(set(times))
+    assert times[1] == T0 + timedelta(seconds=120)  # previous key + the monotonic interval
+
+
+def test_a_gap_longer_than_a_day_is_split_with_the_same_bytes():
+    _, after = run(reading(0, eth0=(0, 0)), reading(2.5 * 86400, eth0=(1_000_001, 7)))
+    assert len(after.samples) == 3
+    assert sum(s.bytes_sent for s in after.samples) == 1_000_001
+    assert sum(s.bytes_recv for s in after.samples) == 7
+    assert all(s.interval_s <= MAX_INTERVAL_S for s in after.samples)
+    assert sum(s.interval_s for s in after.samples) == 2.5 * 86400
+    assert after.samples[-1].sampled_at == T0 + timedelta(days=2.5)
+    assert [s.sampled_at for s in after.samples] == sorted({s.sampled_at for s in after.samples})
+
+
+events = st.lists(
+    st.tuples(
+        st.integers(0, 10**9),  # true traffic sent in the interval
+        st.integers(0, 10**9),  # received
+        st.sampled_from(["none", "none", "none", "reset", "reboot"]),
+        st.floats(0.5, 200_000),  # seconds
+    ),
+    max_size=40,
+)
+
+
+@given(events)
+def test_counted_bytes_equal_the_traffic_whenever_the_counters_can_tell(history):
+    """Whatever resets and reboots happen: never negative, never more than the real traffic,
+    unique increasing keys, and exactly the real traffic unless a counter reset and grew
+    back past its old value within one interval (no reader can tell that from no reset)."""
+    counter, boot, clock, mono = [5000, 9000], BOOT, 0.0, 1000.0
+    true, got, keys, hidden_reset = [0, 0], [0, 0], [], False
+    state = step(None, reading(mono, boot=boot, eth0=tuple(counter)), "h").state
+    for sent, recv, event, seconds in history:
+        clock += seconds
+        if event == "reboot":
+            boot, mono = boot + clock + 1, 0.0
+        mono += seconds
+        before = counter
+        if event in ("reset", "reboot"):
+            counter = [0, 0]
+        counter = [counter[0] + sent, counter[1] + recv]
+        if event == "reset" and (counter[0] >= before[0] or counter[1] >= before[1]):
+            hidden_reset = True
+        true = [true[0] + sent, true[1] + recv]
+        wall = T0 + timedelta(seconds=clock)
+        result = step(state, reading(mono, boot=boot, eth0=tuple(counter), wall=wall), "h")
+        state = result.state
+        for s in result.samples:
+            assert s.bytes_sent >= 0 and s.bytes_recv >= 0
+            got = [got[0] + s.bytes_sent, got[1] + s.bytes_recv]
+            keys.append(s.sampled_at)
+    assert got[0] <= true[0] and got[1] <= true[1]
+    if not hidden_reset:
+        assert got == true
+    assert keys == sorted(set(keys))

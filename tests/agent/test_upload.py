@@ -1,0 +1,146 @@
+"""The agent's queue meets a real database, through both transports."""
+
+import asyncio
+import itertools
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from netstats.agent import Agent
+from netstats.agent.deltas import Counters, Reading
+from netstats.agent.transports import PostgresTransport, SupabaseTransport, Unreachable
+from netstats.config import AgentSettings
+from netstats.sample import Sample
+from tests.db.support import totals
+from tests.support.postgrest import serve
+
+
+class Machine:
+    """Counters that grow by a known amount per reading: 1000 sent, 3000 received per tick."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.n = itertools.count()
+        self.start = start or datetime.now(UTC) - timedelta(hours=1)
+
+    def __call__(self) -> Reading:
+        n = next(self.n)
+        return Reading(
+            boot_time=1.0,
+            wall=self.start + timedelta(seconds=10 * n),
+            monotonic=10.0 * n,
+            counters={"eth0": Counters(1000 * n, 3000 * n)},
+            present=frozenset({"eth0", "lo"}),
+        )
+
+
+def make_agent(tmp_path, transport, machine=None, interval_s=10.0) -> Agent:
+    settings = AgentSettings(host="bot-1", interval_s=interval_s, spool=tmp_path / "spool.sqlite3")
+    return Agent(settings, transport, read=machine or Machine())
+
+
+def test_ticks_reach_the_database_exactly(conn, dsn, tmp_path):
+    agent = make_agent(tmp_path, PostgresTransport(dsn))
+    for _ in range(6):
+        agent.tick()  # the first only records the baseline
+    assert agent.flush() == 5
+    row = totals(conn, "all")
+    assert (row["bytes_sent"], row["bytes_recv"], row["samples"]) == (5000, 15000, 5)
+    assert agent.spool.depth() == 0
+    agent.close()
+
+
+def test_an_unreachable_database_keeps_every_sample_and_backs_off(conn, dsn, tmp_path):
+    agent = make_agent(
+        tmp_path, PostgresTransport("postgresql://postgres@/netstats?host=/nonexistent")
+    )
+    for _ in range(4):
+        agent.tick()
+    assert agent.flush() == 0
+    assert agent.spool.depth() == 3
+    assert agent.backoff.failures == 1 and agent.backoff.not_before > agent.clock()
+    assert agent.flush() == 0  # still backing off: no new attempt
+    agent.transport = PostgresTransport(dsn)
+    agent.backoff.succeeded()
+    assert agent.flush() == 3
+    assert totals(conn, "all")["bytes_sent"] == 3000
+    agent.close()
+
+
+def test_a_refused_sample_is_quarantined_and_never_blocks_the_queue(conn, dsn, tmp_path):
+    agent = make_agent(tmp_path, PostgresTransport(dsn))
+    agent.tick()
+    agent.tick()
+    future = Sample("bot-1", "eth0", datetime.now(UTC) + timedelta(days=1), 10.0, 7, 7)
+    agent.spool.commit_tick([future], agent.spool.state())
+    agent.tick()
+    assert agent.flush() == 2
+    status = agent.spool.status()
+    assert status.depth == 0
+    assert [q.sample for q in status.quarantined] == [future]
+    assert "more than 5 minutes after the database clock" in status.quarantined[0].error
+    assert totals(conn, "all")["bytes_sent"] == 2000
+    agent.close()
+
+
+def test_supabase_transport_goes_through_supabase_py_to_the_database(conn, dsn, tmp_path):
+    with serve(dsn) as (url, up):
+        agent = make_agent(tmp_path, SupabaseTransport(url, "agent-key"))
+        for _ in range(4):
+            agent.tick()
+        up.clear()  # the API answers 503: samples stay queued
+        assert agent.flush() == 0 and agent.spool.depth() == 3
+        up.set()
+        agent.backoff.succeeded()
+        assert agent.flush() == 3
+    assert totals(conn, "all")["bytes_recv"] == 9000
+    agent.close()
+
+
+def test_supabase_refusals_name_the_sample_and_a_wrong_key_loses_nothing(conn, dsn, tmp_path):
+    good = Sample("bot-1", "eth0", datetime.now(UTC) - timedelta(minutes=1), 10.0, 1, 1)
+    bad = Sample("bot-1", "eth0", datetime.now(UTC) + timedelta(days=1), 10.0, 1, 1)
+    with serve(dsn) as (url, _):
+        with pytest.raises(Unreachable, match="42501"):
+            SupabaseTransport(url, "anon-key").ingest([good])
+        agent = make_agent(tmp_path, SupabaseTransport(url, "service-role-key"))
+        agent.spool.commit_tick([good, bad], _state())
+        assert agent.flush() == 1
+        (quarantined,) = agent.spool.status().quarantined
+        assert quarantined.sample == bad and quarantined.error.startswith("samples[1].sampled_at")
+    agent.close()
+
+
+def _state():
+    from netstats.agent.deltas import step
+
+    return step(None, Machine()(), "bot-1").state
+
+
+def test_the_asyncio_loop_ticks_until_stopped_then_flushes(conn, dsn, tmp_path):
+    agent = make_agent(tmp_path, PostgresTransport(dsn), interval_s=0.05)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(agent.run_async(stop))
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(main())
+    assert agent.spool.depth() == 0
+    row = totals(conn, "all")
+    assert row["samples"] >= 3 and row["bytes_sent"] == 1000 * row["samples"]
+    agent.close()
+
+
+def test_the_thread_loop_stops_on_its_event(conn, dsn, tmp_path):
+    agent = make_agent(tmp_path, PostgresTransport(dsn), interval_s=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,))
+    thread.start()
+    threading.Timer(0.4, stop.set).start()
+    thread.join(10)
+    assert not thread.is_alive() and agent.spool.depth() == 0
+    assert totals(conn, "all")["samples"] >= 3
+    agent.close()
