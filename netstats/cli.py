@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     agent_status.set_defaults(run=_agent_status)
 
+    bot = commands.add_parser("bot", help="run a Discord bot with /netstats (DISCORD_TOKEN)")
+    bot.set_defaults(run=_bot)
+
     database = commands.add_parser("db", help="database migrations")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     upgrade = database_commands.add_parser(
@@ -111,6 +114,12 @@ def _agent(args: argparse.Namespace) -> None:
         agent.run(stop)
     finally:
         agent.close()
+
+
+def _bot(args: argparse.Namespace) -> None:
+    from netstats.bot.runner import run
+
+    run()
 
 
 def _agent_status(args: argparse.Namespace) -> None:

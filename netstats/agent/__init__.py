@@ -141,7 +141,7 @@ class Agent:
             self.flush(deadline=self.clock() + self.settings.interval_s)
             next_tick += self.settings.interval_s
             stop.wait(max(0.0, next_tick - self.clock()))
-        self._finish()
+        self.finish()
 
     async def run_async(self, stop: asyncio.Event) -> None:
         """The same loop for an asyncio program (a bot): blocking work runs in a thread."""
@@ -155,7 +155,7 @@ class Agent:
                 await asyncio.wait_for(stop.wait(), max(0.0, next_tick - self.clock()))
             except TimeoutError:
                 pass
-        await asyncio.to_thread(self._finish)
+        await asyncio.to_thread(self.finish)
 
     def _announce(self) -> None:
         reading = self.read()
@@ -167,7 +167,7 @@ class Agent:
             self.settings.spool,
         )
 
-    def _finish(self) -> None:
+    def finish(self) -> None:
         self.tick()
         self.backoff.succeeded()  # one last try now, whatever the backoff said
         self.flush(deadline=self.clock() + FINAL_FLUSH_S)

@@ -8,19 +8,31 @@ import pytest
 def netstats(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("NETSTATS_", "SUPABASE_"))}
     return subprocess.run(
-        [sys.executable, "-m", "netstats.cli", *args], env={**clean, **env}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "netstats.cli", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
 def test_agent_once_records_a_baseline_then_uploads_and_status_tells(dsn, conn, tmp_path):
-    env = {"NETSTATS_DATABASE_URL": dsn, "NETSTATS_SPOOL": str(tmp_path / "spool.sqlite3"),
-           "NETSTATS_INTERFACES": "lo", "NETSTATS_HOST": "cli-host"}
+    env = {
+        "NETSTATS_DATABASE_URL": dsn,
+        "NETSTATS_SPOOL": str(tmp_path / "spool.sqlite3"),
+        "NETSTATS_INTERFACES": "lo",
+        "NETSTATS_HOST": "cli-host",
+    }
     first = netstats("agent", "--once", **env)
     assert first.returncode == 0, first.stderr
     assert "first run on this machine" in first.stderr
     second = netstats("agent", "--once", **env)
-    assert second.returncode == 0 and "uploaded 1 samples (0 queued)" in second.stderr, second.stderr
-    assert conn.execute("SELECT count(*) FROM netstats.samples WHERE host = 'cli-host' AND iface = 'lo'").fetchone() == (1,)
+    assert second.returncode == 0 and "uploaded 1 samples (0 queued)" in second.stderr, (
+        second.stderr
+    )
+    assert conn.execute(
+        "SELECT count(*) FROM netstats.samples WHERE host = 'cli-host' AND iface = 'lo'"
+    ).fetchone() == (1,)
     status = netstats("agent", "status", **env)
     assert status.returncode == 0
     lines = status.stdout.splitlines()
@@ -30,12 +42,21 @@ def test_agent_once_records_a_baseline_then_uploads_and_status_tells(dsn, conn, 
     assert "never" not in status.stdout  # there was a successful upload
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({}, "set NETSTATS_DATABASE_URL=postgresql://… or SUPABASE_URL and SUPABASE_KEY"),
-    ({"SUPABASE_URL": "http://127.0.0.1:9"}, "SUPABASE_KEY is not set"),
-    ({"NETSTATS_DATABASE_URL": "postgresql://x", "NETSTATS_INTERVAL": "0"}, "NETSTATS_INTERVAL='0': expected a number from 1 to 3600"),
-    ({"NETSTATS_DATABASE_URL": "postgresql://x", "NETSTATS_INTERVAL": "ten"}, "NETSTATS_INTERVAL='ten': expected a number from 1 to 3600"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "set NETSTATS_DATABASE_URL=postgresql://… or SUPABASE_URL and SUPABASE_KEY"),
+        ({"SUPABASE_URL": "http://127.0.0.1:9"}, "SUPABASE_KEY is not set"),
+        (
+            {"NETSTATS_DATABASE_URL": "postgresql://x", "NETSTATS_INTERVAL": "0"},
+            "NETSTATS_INTERVAL='0': expected a number from 1 to 3600",
+        ),
+        (
+            {"NETSTATS_DATABASE_URL": "postgresql://x", "NETSTATS_INTERVAL": "ten"},
+            "NETSTATS_INTERVAL='ten': expected a number from 1 to 3600",
+        ),
+    ],
+)
 def test_agent_configuration_errors_name_the_setting(env, message, tmp_path):
     result = netstats("agent", "--once", NETSTATS_SPOOL=str(tmp_path / "s.sqlite3"), **env)
     assert result.returncode == 2

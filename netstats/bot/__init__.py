@@ -1,0 +1,16 @@
+"""/netstats for any discord.py bot: `await bot.load_extension("netstats.bot")`.
+
+Configuration comes from the environment (DESIGN.md): NETSTATS_DATABASE_URL or SUPABASE_URL
+and SUPABASE_KEY, NETSTATS_TZ, NETSTATS_DISCORD_GUILDS (an optional allow-list of server ids),
+NETSTATS_AGENT_IN_BOT=1 to run the agent inside the bot."""
+
+from __future__ import annotations
+
+from discord.ext import commands
+
+from netstats.bot.cog import NetStats, setup_translator
+
+
+async def setup(bot: commands.Bot) -> None:
+    await setup_translator(bot)
+    await bot.add_cog(NetStats(bot))

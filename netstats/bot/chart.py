@@ -1,0 +1,63 @@
+"""A PNG bar chart of a period's traffic, when the optional `chart` extra (matplotlib) is
+installed; the embed is complete without it."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from netstats.reader import Bucket
+from netstats.units import BYTE_UNITS
+
+
+def step_for(period: str, span: timedelta) -> timedelta:
+    """Hourly bars for a day, daily bars for a week or a month, weekly beyond."""
+    if span <= timedelta(days=2):
+        return timedelta(hours=1)
+    if span <= timedelta(days=62):
+        return timedelta(days=1)
+    return timedelta(days=7)
+
+
+def render(buckets: list[Bucket], tz: str, title: str) -> bytes | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import dates as mdates
+        from matplotlib import pyplot as plt
+    except ImportError:
+        return None
+    peak = max((b.bytes_sent + b.bytes_recv for b in buckets), default=0)
+    power = 0
+    while peak >= 1000 ** (power + 1) and power < len(BYTE_UNITS) - 1:
+        power += 1
+    scale, unit = 1000**power, BYTE_UNITS[power]
+    zone = ZoneInfo(tz)
+    local_starts = [b.bucket_start.astimezone(zone).replace(tzinfo=None) for b in buckets]
+    starts = mdates.date2num(local_starts)  # type: ignore[no-untyped-call]
+    width = float(starts[1] - starts[0]) * 0.8 if len(starts) > 1 else 0.8 / 24
+    figure, axes = plt.subplots(figsize=(8, 3), dpi=100)
+    try:
+        sent = [b.bytes_sent / scale for b in buckets]
+        axes.bar(starts, sent, width=width, label="sent", color="#2f80ed")
+        axes.bar(
+            starts,
+            [b.bytes_recv / scale for b in buckets],
+            width=width,
+            bottom=sent,
+            label="received",
+            color="#27ae60",
+        )
+        axes.xaxis_date()
+        axes.set_ylabel(unit)
+        axes.set_title(title, fontsize=10)
+        axes.legend(loc="upper left", fontsize=8)
+        figure.autofmt_xdate()
+        figure.tight_layout()
+        out = io.BytesIO()
+        figure.savefig(out, format="png")
+        return out.getvalue()
+    finally:
+        plt.close(figure)

@@ -1,0 +1,220 @@
+"""The NetStats cog: /netstats, its access checks, and optionally the agent in the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import discord
+import psycopg
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands, tasks
+
+from netstats.bot import chart, embed
+from netstats.bot.i18n import LABELS, PERIOD_CHOICES, Translator, language
+from netstats.config import AgentSettings, Database
+from netstats.errors import ConfigError, NetstatsError
+from netstats.reader import Reader, Totals, open_reader
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BotSettings:
+    tz: str = "UTC"
+    guilds: frozenset[int] = frozenset()  # NETSTATS_DISCORD_GUILDS: an allow-list, when set
+    agent_in_bot: bool = False  # NETSTATS_AGENT_IN_BOT=1
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> BotSettings:
+        raw = env.get("NETSTATS_DISCORD_GUILDS", "")
+        try:
+            guilds = frozenset(int(g) for g in raw.split(",") if g.strip())
+        except ValueError:
+            raise ConfigError(
+                f"NETSTATS_DISCORD_GUILDS={raw!r}: expected comma-separated server ids"
+            ) from None
+        return cls(
+            tz=env.get("NETSTATS_TZ") or "UTC",
+            guilds=guilds,
+            agent_in_bot=env.get("NETSTATS_AGENT_IN_BOT", "") == "1",
+        )
+
+
+class GuildNotAllowed(app_commands.CheckFailure):
+    pass
+
+
+class UnknownHost(app_commands.AppCommandError):
+    def __init__(self, host: str) -> None:
+        super().__init__(host)
+        self.host = host
+
+
+class NetStats(commands.Cog):
+    def __init__(self, bot: commands.Bot, settings: BotSettings | None = None) -> None:
+        self.bot = bot
+        self.settings = settings or BotSettings.from_env()
+        self.reader: Reader | None = None
+        self.agent: object | None = None
+
+    async def cog_load(self) -> None:
+        self.reader = await open_reader(Database.from_env())
+        if self.settings.agent_in_bot:
+            self._start_agent()
+
+    async def cog_unload(self) -> None:
+        if self.sample.is_running():
+            self.sample.cancel()
+            await self._stop_agent()
+        if self.reader is not None:
+            await self.reader.close()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # default_permissions is only a hint that server admins can change: check for real.
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage("netstats works in servers only")
+        if self.settings.guilds and interaction.guild.id not in self.settings.guilds:
+            raise GuildNotAllowed("this server is not in NETSTATS_DISCORD_GUILDS")
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    @app_commands.command(
+        name="netstats", description=_("Show how much this bot's host sent and received")
+    )
+    @app_commands.rename(period=_("period"), host=_("host"), interface=_("interface"))
+    @app_commands.describe(
+        period=_("Which period; calendar periods follow the bot's time zone"),
+        host=_("Only this host"),
+        interface=_("Only this network interface"),
+    )
+    @app_commands.choices(
+        period=[app_commands.Choice(name=_(name), value=value) for name, value in PERIOD_CHOICES]
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def netstats(
+        self,
+        interaction: discord.Interaction,
+        period: str = "today",
+        host: str | None = None,
+        interface: str | None = None,
+    ) -> None:
+        await interaction.response.defer(thinking=True)  # Discord allows 3 s; the rest waits
+        assert self.reader is not None
+        if host is not None and host not in {s.host for s in await self.reader.hosts()}:
+            raise UnknownHost(host)
+        tz = self.settings.tz
+        totals = await self.reader.totals(period, tz, host, interface)
+        lang = language(interaction.locale)
+        answer = embed.build(totals, period, tz, host, interface, lang)
+        png = await self._chart(period, tz, host, interface, totals)
+        if png is None:
+            await interaction.followup.send(embed=answer)
+            return
+        answer.set_image(url="attachment://netstats.png")
+        await interaction.followup.send(
+            embed=answer, file=discord.File(io.BytesIO(png), "netstats.png")
+        )
+
+    async def _chart(
+        self, period: str, tz: str, host: str | None, iface: str | None, totals: Totals
+    ) -> bytes | None:
+        if totals.period_start is None or totals.samples == 0:
+            return None
+        end = min(totals.period_end, datetime.now(UTC))
+        step = chart.step_for(period, end - totals.period_start)
+        assert self.reader is not None
+        buckets = await self.reader.series(totals.period_start, end, step, tz, host, iface)
+        return await asyncio.to_thread(chart.render, buckets, tz, f"{period} ({tz})")
+
+    @netstats.autocomplete("host")
+    async def _hosts(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert self.reader is not None
+        hosts = sorted({s.host for s in await self.reader.hosts()})
+        return [
+            app_commands.Choice(name=h, value=h) for h in hosts if current.lower() in h.lower()
+        ][:25]
+
+    @netstats.autocomplete("interface")
+    async def _interfaces(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert self.reader is not None
+        host = getattr(interaction.namespace, "host", None)
+        names = sorted({s.iface for s in await self.reader.hosts() if host in (None, s.host)})
+        return [
+            app_commands.Choice(name=n, value=n) for n in names if current.lower() in n.lower()
+        ][:25]
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        text = LABELS[language(interaction.locale)]
+        if isinstance(error, app_commands.MissingPermissions | app_commands.NoPrivateMessage):
+            message = text["denied"]
+        elif isinstance(error, GuildNotAllowed):
+            message = text["guild_not_allowed"]
+        elif isinstance(error, UnknownHost):
+            message = text["unknown_host"].format(host=error.host)
+        else:
+            log.exception("/netstats failed", exc_info=error)
+            message = text["failed"]
+        if interaction.response.is_done():
+            # The deferred "thinking…" answer is public: replace it with a private one.
+            await interaction.delete_original_response()
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+
+    # The agent in the bot's own process (NETSTATS_AGENT_IN_BOT=1): same spool and rules.
+
+    def _start_agent(self) -> None:
+        from netstats.agent import Agent
+        from netstats.agent.transports import connect
+
+        settings = AgentSettings.from_env()
+        self.agent = Agent(settings, connect(Database.from_env()))
+        self.sample.change_interval(seconds=settings.interval_s)
+        self.sample.start()
+
+    @tasks.loop(seconds=10)
+    async def sample(self) -> None:
+        from netstats.agent import Agent
+
+        assert isinstance(self.agent, Agent)
+        await asyncio.to_thread(self.agent.tick)
+        await asyncio.to_thread(
+            self.agent.flush, self.agent.clock() + self.agent.settings.interval_s
+        )
+
+    @sample.before_loop
+    async def _ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def _stop_agent(self) -> None:
+        from netstats.agent import Agent
+
+        if isinstance(self.agent, Agent):
+            await asyncio.to_thread(self.agent.finish)
+            self.agent.close()
+
+
+# tasks.loop stops on exceptions it does not know; the agent's own are expected and survived.
+NetStats.sample.add_exception_type(OSError, sqlite3.Error, psycopg.Error, NetstatsError)
+
+
+async def setup_translator(bot: commands.Bot) -> None:
+    current = bot.tree.translator
+    if not isinstance(current, Translator):
+        await bot.tree.set_translator(Translator(fallback=current))

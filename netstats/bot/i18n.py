@@ -1,0 +1,113 @@
+"""English and Japanese for /netstats: the command's own strings go through discord.py's
+Translator; the answer's labels follow the locale of the person who asked."""
+
+from __future__ import annotations
+
+from discord import Locale, app_commands
+
+# Command, option and choice strings, keyed by their English text.
+JAPANESE = {
+    "Show how much this bot's host sent and received": "このボットのホストの送受信量を表示します",
+    "period": "期間",
+    "Which period; calendar periods follow the bot's time zone": "期間（暦の期間はボットのタイムゾーンに従います）",
+    "host": "ホスト",
+    "Only this host": "このホストのみ",
+    "interface": "インターフェース",
+    "Only this network interface": "このネットワークインターフェースのみ",
+    "Today": "今日",
+    "This week": "今週",
+    "This month": "今月",
+    "Billing cycle": "請求サイクル",
+    "All time": "全期間",
+    "Last 24 hours": "過去24時間",
+    "Last 7 days": "過去7日間",
+    "Last 30 days": "過去30日間",
+}
+
+PERIOD_CHOICES = [
+    ("Today", "today"),
+    ("This week", "week"),
+    ("This month", "month"),
+    ("Billing cycle", "cycle"),
+    ("All time", "all"),
+    ("Last 24 hours", "24h"),
+    ("Last 7 days", "7d"),
+    ("Last 30 days", "30d"),
+]
+
+LABELS = {
+    "en": {
+        "title": "Network traffic · {period}",
+        "sent": "Sent",
+        "received": "Received",
+        "total": "Total",
+        "samples": "Samples",
+        "average": "Average rate",
+        "peak": "Peak rate",
+        "coverage": "Coverage",
+        "coverage_warning": "⚠️ the agent was not running the whole time",
+        "projection": "Projection",
+        "projection_by": "≈ {bytes} by {end}",
+        "not_projected": "— (only for calendar periods)",
+        "scope_all": "All hosts and interfaces",
+        "scope": "Host {host} · interface {iface}",
+        "any": "all",
+        "window": "{start} → {end} ({tz})",
+        "no_data": "No traffic recorded yet",
+        "denied": "You need the Manage Server permission to see traffic figures.",
+        "guild_not_allowed": "netstats is not enabled on this server.",
+        "unknown_host": "I have no traffic recorded for the host “{host}”.",
+        "failed": "Sorry, I could not read the traffic figures just now. Please try again in a minute.",
+    },
+    "ja": {
+        "title": "ネットワーク通信量 · {period}",
+        "sent": "送信",
+        "received": "受信",
+        "total": "合計",
+        "samples": "サンプル数",
+        "average": "平均速度",
+        "peak": "最大速度",
+        "coverage": "計測率",
+        "coverage_warning": "⚠️ エージェントが停止していた時間があります",
+        "projection": "予測",
+        "projection_by": "{end} までに約 {bytes}",
+        "not_projected": "—（暦の期間のみ）",
+        "scope_all": "すべてのホストとインターフェース",
+        "scope": "ホスト {host} · インターフェース {iface}",
+        "any": "すべて",
+        "window": "{start} → {end}（{tz}）",
+        "no_data": "まだ通信量の記録がありません",
+        "denied": "通信量を見るには「サーバー管理」権限が必要です。",
+        "guild_not_allowed": "このサーバーでは netstats が有効になっていません。",
+        "unknown_host": "ホスト「{host}」の通信量は記録されていません。",
+        "failed": "申し訳ありません、通信量を読み取れませんでした。しばらくしてからもう一度お試しください。",
+    },
+}
+
+
+def language(locale: Locale | None) -> str:
+    return "ja" if locale is Locale.japanese else "en"
+
+
+def period_name(period: str, lang: str) -> str:
+    english = next(name for name, value in PERIOD_CHOICES if value == period)
+    return JAPANESE[english] if lang == "ja" else english
+
+
+class Translator(app_commands.Translator):
+    """Japanese for our strings; anything else goes to the bot's own translator, if any."""
+
+    def __init__(self, fallback: app_commands.Translator | None = None) -> None:
+        self.fallback = fallback
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        if string.message in JAPANESE or string.message == "netstats":
+            return JAPANESE.get(string.message) if locale is Locale.japanese else None
+        if self.fallback is not None:
+            return await self.fallback.translate(string, locale, context)
+        return None

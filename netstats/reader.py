@@ -1,0 +1,195 @@
+"""Reading figures for people: the SQL API's readers over asyncio, for the bot and the page.
+
+Either transport gives the same typed rows: a psycopg async pool (prepare_threshold=None, so
+Supabase's poolers work too) or Supabase's API through supabase-py's async client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from netstats.config import Database
+
+PERIODS = ("today", "week", "month", "year", "cycle", "24h", "7d", "30d", "all")
+CALENDAR_PERIODS = ("today", "week", "month", "year", "cycle")
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    period_start: datetime | None
+    period_end: datetime
+    bytes_sent: int
+    bytes_recv: int
+    bytes_total: int
+    samples: int
+    first_sample_at: datetime | None
+    last_sample_at: datetime | None
+    avg_bytes_per_s: float | None
+    peak_bytes_per_s: float | None
+    coverage: float | None
+    projected_bytes_total: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    bucket_start: datetime
+    bytes_sent: int
+    bytes_recv: int
+    samples: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    host: str
+    iface: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+class Reader(Protocol):
+    async def totals(
+        self, period: str, tz: str, host: str | None = None, iface: str | None = None
+    ) -> Totals: ...
+
+    async def series(
+        self,
+        start_at: datetime,
+        end_at: datetime,
+        step: timedelta | None,
+        tz: str,
+        host: str | None = None,
+        iface: str | None = None,
+    ) -> list[Bucket]: ...
+
+    async def hosts(self) -> list[SeriesInfo]: ...
+
+    async def close(self) -> None: ...
+
+
+def _typed(cls: Any, row: Mapping[str, Any]) -> Any:
+    """Rows from either transport: Supabase's API sends timestamps as ISO strings."""
+    values = {}
+    for name, kind in cls.__annotations__.items():
+        value = row[name]
+        if isinstance(value, str) and "datetime" in kind:
+            value = datetime.fromisoformat(value)
+        values[name] = value
+    return cls(**values)
+
+
+class PostgresReader:
+    def __init__(self, url: str, max_size: int = 4, timeout_s: float = 5.0) -> None:
+        from psycopg.rows import dict_row
+        from psycopg_pool import AsyncConnectionPool
+
+        self.pool = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            timeout=timeout_s,
+            open=False,
+            kwargs={"prepare_threshold": None, "autocommit": True, "row_factory": dict_row},
+        )
+
+    async def open(self) -> None:
+        await self.pool.open(wait=False)
+
+    async def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(sql, params)
+            return await cursor.fetchall()  # type: ignore[return-value]
+
+    async def totals(
+        self, period: str, tz: str, host: str | None = None, iface: str | None = None
+    ) -> Totals:
+        rows = await self._rows(
+            "SELECT * FROM netstats_totals(period => %s, tz => %s, host => %s, iface => %s)",
+            [period, tz, host, iface],
+        )
+        return _typed(Totals, rows[0])  # type: ignore[no-any-return]
+
+    async def series(
+        self,
+        start_at: datetime,
+        end_at: datetime,
+        step: timedelta | None,
+        tz: str,
+        host: str | None = None,
+        iface: str | None = None,
+    ) -> list[Bucket]:
+        rows = await self._rows(
+            "SELECT * FROM netstats_series(start_at => %s, end_at => %s, step => %s, tz => %s,"
+            " host => %s, iface => %s)",
+            [start_at, end_at, step, tz, host, iface],
+        )
+        return [_typed(Bucket, row) for row in rows]
+
+    async def hosts(self) -> list[SeriesInfo]:
+        return [
+            _typed(SeriesInfo, row)
+            for row in await self._rows("SELECT * FROM netstats_hosts()", [])
+        ]
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+class SupabaseReader:
+    def __init__(self, url: str, key: str) -> None:
+        self.url, self.key = url, key
+        self.client: Any = None
+
+    async def open(self) -> None:
+        from supabase import acreate_client
+
+        self.client = await acreate_client(self.url, self.key)
+
+    async def _rpc(self, function: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        response = await self.client.rpc(function, params).execute()
+        return list(response.data)
+
+    async def totals(
+        self, period: str, tz: str, host: str | None = None, iface: str | None = None
+    ) -> Totals:
+        rows = await self._rpc(
+            "netstats_totals", {"period": period, "tz": tz, "host": host, "iface": iface}
+        )
+        return _typed(Totals, rows[0])  # type: ignore[no-any-return]
+
+    async def series(
+        self,
+        start_at: datetime,
+        end_at: datetime,
+        step: timedelta | None,
+        tz: str,
+        host: str | None = None,
+        iface: str | None = None,
+    ) -> list[Bucket]:
+        params = {
+            "start_at": start_at.isoformat(),
+            "end_at": end_at.isoformat(),
+            "step": f"{step.total_seconds()} seconds" if step else None,
+            "tz": tz,
+            "host": host,
+            "iface": iface,
+        }
+        return [_typed(Bucket, row) for row in await self._rpc("netstats_series", params)]
+
+    async def hosts(self) -> list[SeriesInfo]:
+        return [_typed(SeriesInfo, row) for row in await self._rpc("netstats_hosts", {})]
+
+    async def close(self) -> None:
+        pass
+
+
+async def open_reader(database: Database) -> PostgresReader | SupabaseReader:
+    reader: PostgresReader | SupabaseReader
+    if database.url:
+        reader = PostgresReader(database.url)
+    else:
+        assert database.supabase_url and database.supabase_key
+        reader = SupabaseReader(database.supabase_url, database.supabase_key)
+    await reader.open()
+    return reader

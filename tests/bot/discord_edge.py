@@ -1,0 +1,157 @@
+"""Discord's servers are the one part that cannot run here: this fakes exactly that edge.
+
+A bot loads the real extension and builds the real CommandTree; an interaction is built from
+the JSON Discord would send and dispatched through discord.py's own tree. Only the HTTP
+requests discord.py makes back to Discord (defer, followups, deletes) are recorded here
+instead of being sent."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+from discord.ext import commands
+from discord.webhook.async_ import AsyncWebhookAdapter
+
+APP_ID = 1111
+GUILD_ID = 2222
+MANAGE_GUILD = 1 << 5
+ids = itertools.count(10**17)
+
+
+@dataclass
+class Sent:
+    method: str
+    path: str
+    payload: dict[str, Any] | None
+    files: list[discord.File] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def bot_with_extension(monkeypatch) -> AsyncIterator[tuple[commands.Bot, list[Sent]]]:
+    sent: list[Sent] = []
+
+    async def request(self, route, session, *, payload=None, multipart=None, files=None, **kwargs):
+        if multipart:  # files: discord.py sends the JSON in the first multipart field
+            payload = json.loads(multipart[0]["value"])
+        # the File objects are read here, as Discord would
+        sent.append(
+            Sent(route.method, route.path.format(**route.__dict__), payload, list(files or []))
+        )
+        if route.path.endswith("/callback"):  # the answer to an interaction, with_response=true
+            flags = (payload or {}).get("data", {}).get("flags", 0)
+            return {
+                "interaction": {
+                    "id": route.webhook_id,
+                    "type": 2,
+                    "response_message_loading": payload["type"] == 5,
+                    "response_message_ephemeral": bool(flags & 64),
+                },
+                "resource": {"type": payload["type"]},
+            }
+        if route.method == "POST" and "webhooks" in route.path:
+            return {
+                "id": str(next(ids)),
+                "channel_id": "3333",
+                "type": 0,
+                "content": "",
+                "author": {
+                    "id": str(APP_ID),
+                    "username": "netstats",
+                    "discriminator": "0",
+                    "avatar": None,
+                },
+                "attachments": [],
+                "embeds": [],
+                "mentions": [],
+                "mention_roles": [],
+                "pinned": False,
+                "mention_everyone": False,
+                "tts": False,
+                "timestamp": "2026-11-28T10:00:00+00:00",
+                "edited_timestamp": None,
+                "flags": 0,
+                "components": [],
+            }
+        return None
+
+    monkeypatch.setattr(AsyncWebhookAdapter, "request", request)
+    bot = commands.Bot(command_prefix="!", intents=discord.Intents.none(), application_id=APP_ID)
+    # What Discord's READY event would tell the bot: who it is.
+    bot._connection.user = discord.ClientUser(
+        state=bot._connection,
+        data={
+            "id": str(APP_ID),
+            "username": "netstats",
+            "discriminator": "0",
+            "avatar": None,
+            "bot": True,
+        },
+    )
+    async with bot:  # what bot.start() does before it connects
+        await bot.load_extension("netstats.bot")
+        try:
+            yield bot, sent
+        finally:
+            await bot.unload_extension("netstats.bot")
+
+
+def interaction(
+    bot: commands.Bot,
+    *,
+    options: list[dict[str, Any]] | None = None,
+    locale: str = "en-US",
+    permissions: int = MANAGE_GUILD,
+    guild_id: int | None = GUILD_ID,
+    kind: int = 2,
+) -> discord.Interaction:
+    """The interaction payload Discord sends when someone runs /netstats."""
+    data: dict[str, Any] = {
+        "id": str(next(ids)),
+        "application_id": str(APP_ID),
+        "type": kind,  # 2: a command, 4: autocomplete
+        "token": "interaction-token",
+        "version": 1,
+        "locale": locale,
+        "channel_id": "3333",
+        "app_permissions": str((1 << 53) - 1),
+        "entitlements": [],
+        "attachment_size_limit": 8 * 1024 * 1024,
+        "authorizing_integration_owners": {},
+        "data": {"id": "4444", "name": "netstats", "type": 1, "options": options or []},
+    }
+    user = {
+        "id": "5555",
+        "username": "admin",
+        "discriminator": "0",
+        "avatar": None,
+        "global_name": "Admin",
+    }
+    if guild_id is None:
+        data["user"] = user
+        data["context"] = 1
+    else:
+        data["guild_id"] = str(guild_id)
+        data["context"] = 0
+        data["member"] = {
+            "user": user,
+            "roles": [],
+            "joined_at": "2025-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "permissions": str(permissions),
+        }
+    return discord.Interaction(data=data, state=bot._connection)  # type: ignore[arg-type]
+
+
+async def invoke(bot: commands.Bot, event: discord.Interaction) -> None:
+    """What discord.py does when the gateway delivers an interaction."""
+    await bot.tree._call(event)
+    await asyncio.sleep(0)

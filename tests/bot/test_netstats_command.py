@@ -1,0 +1,246 @@
+"""/netstats through discord.py's real CommandTree, against the real test database."""
+
+import asyncio
+import struct
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from netstats.units import human_bytes
+from tests.bot.discord_edge import GUILD_ID, bot_with_extension, interaction, invoke
+from tests.db.support import every, ingest, totals
+
+EXPECTED_PAYLOAD = {
+    "name": "netstats",
+    "description": "Show how much this bot's host sent and received",
+    "description_localizations": {"ja": "このボットのホストの送受信量を表示します"},
+    "name_localizations": {},
+    "type": 1,
+    "nsfw": False,
+    "dm_permission": False,
+    "contexts": [0],  # servers only
+    "integration_types": None,
+    "default_member_permissions": 32,  # Manage Server, as a hint; the command checks for real
+    "options": [
+        {
+            "type": 3,
+            "name": "period",
+            "name_localizations": {"ja": "期間"},
+            "description": "Which period; calendar periods follow the bot's time zone",
+            "description_localizations": {"ja": "期間（暦の期間はボットのタイムゾーンに従います）"},
+            "required": False,
+            "choices": [
+                {"name": "Today", "value": "today", "name_localizations": {"ja": "今日"}},
+                {"name": "This week", "value": "week", "name_localizations": {"ja": "今週"}},
+                {"name": "This month", "value": "month", "name_localizations": {"ja": "今月"}},
+                {
+                    "name": "Billing cycle",
+                    "value": "cycle",
+                    "name_localizations": {"ja": "請求サイクル"},
+                },
+                {"name": "All time", "value": "all", "name_localizations": {"ja": "全期間"}},
+                {
+                    "name": "Last 24 hours",
+                    "value": "24h",
+                    "name_localizations": {"ja": "過去24時間"},
+                },
+                {"name": "Last 7 days", "value": "7d", "name_localizations": {"ja": "過去7日間"}},
+                {
+                    "name": "Last 30 days",
+                    "value": "30d",
+                    "name_localizations": {"ja": "過去30日間"},
+                },
+            ],
+        },
+        {
+            "type": 3,
+            "name": "host",
+            "name_localizations": {"ja": "ホスト"},
+            "description": "Only this host",
+            "description_localizations": {"ja": "このホストのみ"},
+            "required": False,
+            "autocomplete": True,
+        },
+        {
+            "type": 3,
+            "name": "interface",
+            "name_localizations": {"ja": "インターフェース"},
+            "description": "Only this network interface",
+            "description_localizations": {"ja": "このネットワークインターフェースのみ"},
+            "required": False,
+            "autocomplete": True,
+        },
+    ],
+}
+
+
+@pytest.fixture
+def env(monkeypatch, dsn):
+    for name in (
+        "SUPABASE_URL",
+        "SUPABASE_KEY",
+        "NETSTATS_DISCORD_GUILDS",
+        "NETSTATS_AGENT_IN_BOT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETSTATS_DATABASE_URL", dsn)
+    monkeypatch.setenv("NETSTATS_TZ", "Asia/Tokyo")
+    return monkeypatch
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_the_command_tree_sends_discord_exactly_this(env):
+    async def main():
+        async with bot_with_extension(env) as (bot, _):
+            command = bot.tree.get_command("netstats")
+            return await command.get_translated_payload(bot.tree, bot.tree.translator)
+
+    assert run(main()) == EXPECTED_PAYLOAD
+
+
+def ask(env, options=None, **kwargs):
+    async def main():
+        async with bot_with_extension(env) as (bot, sent):
+            await invoke(bot, interaction(bot, options=options, **kwargs))
+            return sent
+
+    return run(main())
+
+
+def fields(sent):
+    (answer,) = [s for s in sent if s.method == "POST" and s.path.endswith("interaction-token")]
+    embed = answer.payload["embeds"][0]
+    return embed, {f["name"]: f["value"] for f in embed["fields"]}, answer
+
+
+def seed(conn):
+    now = datetime.now(UTC)
+    start = now.replace(second=0, microsecond=0) - timedelta(hours=3)
+    ingest(conn, every(start, 600, sent=1_500_000, recv=2_500_000, host="bot-1"))
+    ingest(conn, every(start, 600, sent=10, recv=20, host="bot-2", iface="ens3"))
+
+
+def test_the_answer_is_deferred_then_shows_exactly_what_netstats_totals_returns(env, conn):
+    seed(conn)
+    sent = ask(
+        env,
+        [
+            {"name": "period", "type": 3, "value": "today"},
+            {"name": "host", "type": 3, "value": "bot-1"},
+        ],
+    )
+    assert sent[0].path.endswith("/callback") and sent[0].payload == {"type": 5}  # deferred first
+    embed, values, answer = fields(sent)
+    row = totals(conn, "today", "Asia/Tokyo", host="bot-1")
+    assert values["Sent"] == human_bytes(row["bytes_sent"]) == "900 MB"
+    assert values["Received"] == human_bytes(row["bytes_recv"]) == "1.5 GB"
+    assert values["Total"] == human_bytes(row["bytes_total"]) == "2.4 GB"
+    assert values["Samples"] == "600"
+    assert values["Average rate"] == "3.20 Mbit/s"  # 4 MB per 10 s
+    assert values["Peak rate"] == "3.20 Mbit/s"
+    assert values["Coverage"].startswith(f"{row['coverage'] * 100:.1f}%")
+    assert "⚠️" in values["Coverage"]  # 100 minutes of a day so far
+    local_start = row["period_start"].astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    assert embed["description"].startswith(f"{local_start:%Y-%m-%d %H:%M} → ")
+    assert (
+        "(Asia/Tokyo)" in embed["description"]
+        and "Host bot-1 · interface all" in embed["description"]
+    )
+    assert (
+        values["Projection"]
+        == f"≈ {human_bytes(row['projected_bytes_total'])} by {(local_start + timedelta(days=1)):%Y-%m-%d %H:%M}"
+    )
+    assert embed["title"] == "Network traffic · Today"
+    (png,) = answer.files
+    data = png.fp.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (800, 300)
+
+
+def test_a_japanese_client_gets_a_japanese_answer(env, conn):
+    seed(conn)
+    sent = ask(env, [{"name": "period", "type": 3, "value": "30d"}], locale="ja")
+    embed, values, _ = fields(sent)
+    assert embed["title"] == "ネットワーク通信量 · 過去30日間"
+    row = totals(conn, "30d", "Asia/Tokyo")
+    assert values["送信"] == human_bytes(row["bytes_sent"])
+    assert values["受信"] == human_bytes(row["bytes_recv"])
+    assert values["予測"] == "—（暦の期間のみ）"
+    assert "すべてのホストとインターフェース" in embed["description"]
+
+
+def test_without_manage_server_the_answer_is_a_private_refusal(env, conn):
+    sent = ask(env, permissions=0)
+    assert [s.payload for s in sent] == [
+        {
+            "type": 4,
+            "data": {
+                "content": "You need the Manage Server permission to see traffic figures.",
+                "tts": False,
+                "flags": 64,
+            },
+        }
+    ]
+
+
+def test_a_server_outside_the_allow_list_is_refused(env, conn):
+    env.setenv("NETSTATS_DISCORD_GUILDS", f"{GUILD_ID + 1},{GUILD_ID + 2}")
+    sent = ask(env)
+    assert sent[0].payload["data"]["content"] == "netstats is not enabled on this server."
+    assert sent[0].payload["data"]["flags"] == 64
+
+
+def test_direct_messages_are_refused(env, conn):
+    sent = ask(env, guild_id=None)
+    assert (
+        sent[0].payload["data"]["content"]
+        == "You need the Manage Server permission to see traffic figures."
+    )
+
+
+def test_an_unknown_host_gets_a_polite_private_sentence(env, conn):
+    seed(conn)
+    sent = ask(env, [{"name": "host", "type": 3, "value": "bot-9"}], locale="ja")
+    methods = [(s.method, s.path.rsplit("/", 1)[-1]) for s in sent]
+    assert methods == [("POST", "callback"), ("DELETE", "@original"), ("POST", "interaction-token")]
+    assert sent[-1].payload == {
+        "content": "ホスト「bot-9」の通信量は記録されていません。",
+        "tts": False,
+        "flags": 64,
+    }
+
+
+def test_an_unreachable_database_still_gets_an_answer_and_no_details(env, caplog):
+    env.setenv(
+        "NETSTATS_DATABASE_URL",
+        "postgresql://postgres:secret@/netstats?host=/nonexistent&connect_timeout=1",
+    )
+    sent = ask(env)
+    assert sent[0].payload == {"type": 5}  # deferred before touching the database
+    reply = sent[-1].payload
+    assert (
+        reply["content"]
+        == "Sorry, I could not read the traffic figures just now. Please try again in a minute."
+    )
+    assert reply["flags"] == 64
+    assert "secret" not in str([s.payload for s in sent])
+    assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records)
+
+
+def test_host_and_interface_autocomplete_from_netstats_hosts(env, conn):
+    seed(conn)
+    focused = [
+        {"name": "host", "type": 3, "value": "bot-1"},
+        {"name": "interface", "type": 3, "value": "", "focused": True},
+    ]
+    sent = ask(env, focused, kind=4)
+    assert sent[0].payload == {"type": 8, "data": {"choices": [{"name": "eth0", "value": "eth0"}]}}
+    sent = ask(env, [{"name": "host", "type": 3, "value": "BOT", "focused": True}], kind=4)
+    assert sent[0].payload["data"]["choices"] == [
+        {"name": "bot-1", "value": "bot-1"},
+        {"name": "bot-2", "value": "bot-2"},
+    ]
