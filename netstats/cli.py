@@ -50,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     bot = commands.add_parser("bot", help="run a Discord bot with /netstats (DISCORD_TOKEN)")
     bot.set_defaults(run=_bot)
 
+    dashboard = commands.add_parser("dashboard", help="serve the live web page")
+    dashboard.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    dashboard.add_argument("--port", type=int, default=8787, help="port (default 8787)")
+    dashboard.set_defaults(run=_dashboard)
+
     database = commands.add_parser("db", help="database migrations")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     upgrade = database_commands.add_parser(
@@ -114,6 +119,12 @@ def _agent(args: argparse.Namespace) -> None:
         agent.run(stop)
     finally:
         agent.close()
+
+
+def _dashboard(args: argparse.Namespace) -> None:
+    from netstats.dashboard import DashboardSettings, serve
+
+    serve(DashboardSettings.from_env(args.host, args.port))
 
 
 def _bot(args: argparse.Namespace) -> None:

@@ -16,6 +16,16 @@ PERIODS = ("today", "week", "month", "year", "cycle", "24h", "7d", "30d", "all")
 CALENDAR_PERIODS = ("today", "week", "month", "year", "cycle")
 
 
+def history_step(span: timedelta) -> timedelta:
+    """Bars for a period's history: hourly for a day, daily for a week or a month, weekly
+    beyond (at most a few hundred bars, well inside netstats_series' 1,000)."""
+    if span <= timedelta(days=2):
+        return timedelta(hours=1)
+    if span <= timedelta(days=62):
+        return timedelta(days=1)
+    return timedelta(days=7)
+
+
 @dataclass(frozen=True, slots=True)
 class Totals:
     period_start: datetime | None

@@ -112,20 +112,26 @@ class Agent:
 
     def _send(self, batch: list[Queued]) -> int:
         """One batch; a refused sample is quarantined and the rest sent again."""
-        try:
-            self.transport.ingest([q.sample for q in batch])
-        except Refused as exc:
-            if exc.index is not None and exc.index < len(batch):
-                self._quarantine(batch[exc.index], str(exc))
-                rest = batch[: exc.index] + batch[exc.index + 1 :]
-                return self._send(rest) if rest else 0
-            if len(batch) == 1:
-                self._quarantine(batch[0], str(exc))
-                return 0
-            half = len(batch) // 2  # no index in the refusal: find the culprit by halves
-            return self._send(batch[:half]) + self._send(batch[half:])
-        self.spool.confirmed([q.id for q in batch])
-        return len(batch)
+        uploaded = 0
+        parts = [batch]
+        while parts:
+            part = parts.pop()
+            try:
+                self.transport.ingest([q.sample for q in part])
+            except Refused as exc:
+                if exc.index is not None and exc.index < len(part):
+                    self._quarantine(part[exc.index], str(exc))
+                    rest = part[: exc.index] + part[exc.index + 1 :]
+                    parts += [rest] if rest else []
+                elif len(part) == 1:
+                    self._quarantine(part[0], str(exc))
+                else:  # no index in the refusal: find the culprit by halves
+                    half = len(part) // 2
+                    parts += [part[half:], part[:half]]
+                continue
+            self.spool.confirmed([q.id for q in part])
+            uploaded += len(part)
+        return uploaded
 
     def _quarantine(self, item: Queued, error: str) -> None:
         s = item.sample

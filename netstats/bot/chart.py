@@ -4,20 +4,10 @@ installed; the embed is complete without it."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from netstats.reader import Bucket
 from netstats.units import BYTE_UNITS
-
-
-def step_for(period: str, span: timedelta) -> timedelta:
-    """Hourly bars for a day, daily bars for a week or a month, weekly beyond."""
-    if span <= timedelta(days=2):
-        return timedelta(hours=1)
-    if span <= timedelta(days=62):
-        return timedelta(days=1)
-    return timedelta(days=7)
 
 
 def render(buckets: list[Bucket], tz: str, title: str) -> bytes | None:

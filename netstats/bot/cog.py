@@ -21,7 +21,7 @@ from netstats.bot import chart, embed
 from netstats.bot.i18n import LABELS, PERIOD_CHOICES, Translator, language
 from netstats.config import AgentSettings, Database
 from netstats.errors import ConfigError, NetstatsError
-from netstats.reader import Reader, Totals, open_reader
+from netstats.reader import Reader, Totals, history_step, open_reader
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class NetStats(commands.Cog):
         if totals.period_start is None or totals.samples == 0:
             return None
         end = min(totals.period_end, datetime.now(UTC))
-        step = chart.step_for(period, end - totals.period_start)
+        step = history_step(end - totals.period_start)
         assert self.reader is not None
         buckets = await self.reader.series(totals.period_start, end, step, tz, host, iface)
         return await asyncio.to_thread(chart.render, buckets, tz, f"{period} ({tz})")

@@ -9,7 +9,7 @@ import discord
 
 from netstats.bot.i18n import LABELS, period_name
 from netstats.reader import CALENDAR_PERIODS, Totals
-from netstats.units import human_bytes
+from netstats.units import human_bytes, percent
 
 COVERAGE_WARNING_BELOW = 0.95
 COLOUR = discord.Colour(0x2F80ED)
@@ -49,7 +49,7 @@ def build(
     embed.add_field(name=text["average"], value=mbits(totals.avg_bytes_per_s))
     embed.add_field(name=text["peak"], value=mbits(totals.peak_bytes_per_s))
     embed.add_field(name=text["samples"], value=f"{totals.samples:,}")
-    coverage = "—" if totals.coverage is None else f"{totals.coverage * 100:.1f}%"
+    coverage = "—" if totals.coverage is None else percent(totals.coverage)
     if totals.coverage is not None and totals.coverage < COVERAGE_WARNING_BELOW:
         coverage += f"\n{text['coverage_warning']}"
     embed.add_field(name=text["coverage"], value=coverage)

@@ -144,3 +144,19 @@ def test_the_thread_loop_stops_on_its_event(conn, dsn, tmp_path):
     assert not thread.is_alive() and agent.spool.depth() == 0
     assert totals(conn, "all")["samples"] >= 3
     agent.close()
+
+
+def test_a_thousand_refused_samples_are_all_quarantined_without_recursion(migrated, tmp_path):
+    """Regression: quarantining refused samples one by one recursed once per sample and hit
+    Python's recursion limit on a batch of 1,000 future-dated samples. (One engine: the
+    loop is the agent's, and it takes 1,000 round trips.)"""
+    agent = make_agent(tmp_path, PostgresTransport(migrated["pg15"]))
+    future = datetime.now(UTC) + timedelta(days=1)
+    bad = [Sample("bot-1", "eth0", future + timedelta(seconds=i), 10.0, 1, 1) for i in range(1000)]
+    agent.spool.commit_tick(
+        bad + [Sample("bot-1", "eth0", datetime.now(UTC), 10.0, 5, 5)], _state()
+    )
+    assert agent.flush() == 1
+    status = agent.spool.status()
+    assert (status.depth, len(status.quarantined)) == (0, 1000)
+    agent.close()

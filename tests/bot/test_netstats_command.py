@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from netstats.units import human_bytes
+from netstats.units import human_bytes, percent
 from tests.bot.discord_edge import GUILD_ID, bot_with_extension, interaction, invoke
 from tests.db.support import every, ingest, totals
 
@@ -141,7 +141,7 @@ def test_the_answer_is_deferred_then_shows_exactly_what_netstats_totals_returns(
     assert values["Samples"] == "600"
     assert values["Average rate"] == "3.20 Mbit/s"  # 4 MB per 10 s
     assert values["Peak rate"] == "3.20 Mbit/s"
-    assert values["Coverage"].startswith(f"{row['coverage'] * 100:.1f}%")
+    assert values["Coverage"].startswith(percent(row["coverage"]))
     assert "⚠️" in values["Coverage"]  # 100 minutes of a day so far
     local_start = row["period_start"].astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
     assert embed["description"].startswith(f"{local_start:%Y-%m-%d %H:%M} → ")
