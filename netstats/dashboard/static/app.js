@@ -1,0 +1,175 @@
+// netstats dashboard: cards, a live chart fed by Server-Sent Events, a history chart.
+// Units are decimal and round half up, exactly as netstats/units.py does.
+"use strict";
+
+const BYTE_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+const RATE_UNITS = ["bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"];
+
+function significant(value) {
+  return String(Number(value.toPrecision(3)));
+}
+
+function scaled(value, units) {
+  for (let i = 0; i < units.length - 1; i++) {
+    if (Math.abs(value) < 999.5) {
+      return i === 0 ? `${Math.round(value)} ${units[0]}` : `${significant(value)} ${units[i]}`;
+    }
+    value /= 1000;
+  }
+  return `${significant(value)} ${units[units.length - 1]}`;
+}
+
+const bytes = (n) => scaled(n, BYTE_UNITS);
+const rate = (bytesPerS) => (bytesPerS == null ? "—" : scaled(bytesPerS * 8, RATE_UNITS));
+const bits = (bitsPerS) => scaled(bitsPerS, RATE_UNITS);
+const percent = (share) => `${(share * 100).toFixed(1)}%`;
+const CALENDAR = ["today", "week", "month", "year", "cycle"];
+
+const form = document.getElementById("filters");
+const state = Object.fromEntries(new URLSearchParams(location.search));
+for (const name of ["period", "tz"]) {
+  if (state[name]) form.elements[name].value = state[name];
+}
+
+function query(names) {
+  const params = new URLSearchParams();
+  for (const name of names) {
+    const value = form.elements[name].value.trim();
+    if (value) params.set(name, value);
+  }
+  return params.toString();
+}
+
+async function getJSON(url) {
+  const response = await fetch(url);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+function localTime(iso, tz) {
+  return new Date(iso).toLocaleString("sv-SE", { timeZone: tz, dateStyle: "short", timeStyle: "short" });
+}
+
+function showError(error) {
+  const box = document.getElementById("error");
+  box.hidden = !error;
+  box.textContent = error ? error.message : "";
+}
+
+function setCard(id, text, warn = false) {
+  const card = document.getElementById(id);
+  card.textContent = text;
+  card.classList.toggle("warn", warn);
+}
+
+async function loadHosts() {
+  const hosts = await getJSON("/api/hosts");
+  const hostSelect = form.elements.host;
+  const ifaceSelect = form.elements.iface;
+  const fill = (select, values, all) => {
+    const keep = select.value || state[select.name] || "";
+    select.replaceChildren(new Option(all, ""), ...values.map((v) => new Option(v, v)));
+    select.value = values.includes(keep) ? keep : "";
+  };
+  fill(hostSelect, [...new Set(hosts.map((h) => h.host))], "All hosts");
+  const refreshIfaces = () =>
+    fill(ifaceSelect, [...new Set(hosts.filter((h) => !hostSelect.value || h.host === hostSelect.value).map((h) => h.iface))], "All interfaces");
+  refreshIfaces();
+  hostSelect.addEventListener("change", refreshIfaces);
+}
+
+let zone = "UTC"; // the zone of the figures shown: the tz field, or the server's NETSTATS_TZ
+
+async function loadTotals() {
+  const t = await getJSON(`/api/totals?${query(["period", "tz", "host", "iface"])}`);
+  zone = t.tz;
+  form.elements.tz.placeholder = t.tz;
+  const period = form.elements.period.value;
+  setCard("sent", bytes(t.bytes_sent));
+  setCard("received", bytes(t.bytes_recv));
+  setCard("total", bytes(t.bytes_total));
+  setCard("average", rate(t.avg_bytes_per_s));
+  setCard("peak", rate(t.peak_bytes_per_s));
+  setCard("coverage", t.coverage == null ? "—" : percent(t.coverage), t.coverage != null && t.coverage < 0.95);
+  setCard("projection", CALENDAR.includes(period) && t.projected_bytes_total != null ? bytes(t.projected_bytes_total) : "—");
+  const start = t.period_start ? localTime(t.period_start, t.tz) : "—";
+  document.getElementById("window").textContent = `${start} → ${localTime(t.period_end, t.tz)} (${t.tz})`;
+}
+
+function chartWidth(element) {
+  return Math.max(280, element.clientWidth || document.body.clientWidth - 32);
+}
+
+let historyChart = null;
+async function loadHistory() {
+  const h = await getJSON(`/api/history?${query(["period", "tz", "host", "iface"])}`);
+  const element = document.getElementById("history");
+  const xs = h.buckets.map((b) => Date.parse(b.bucket_start) / 1000);
+  const sent = h.buckets.map((b) => b.bytes_sent);
+  const both = h.buckets.map((b) => b.bytes_sent + b.bytes_recv); // received stacks on sent
+  document.getElementById("history-title").textContent =
+    h.step_s == null ? "History" : `History: ${h.step_s >= 604800 ? "weekly" : h.step_s >= 86400 ? "daily" : "hourly"} bars`;
+  const bars = uPlot.paths.bars({ size: [0.8, 64] });
+  const options = {
+    width: chartWidth(element), height: 220,
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), zone),
+    axes: [{}, { values: (u, ticks) => ticks.map(bytes), size: 70 }],
+    series: [{},
+             { label: "received", fill: "#27ae60", stroke: "#27ae60", paths: bars,
+               value: (u, v, s, i) => (i == null ? "—" : bytes(both[i] - sent[i])) },
+             { label: "sent", fill: "#2f80ed", stroke: "#2f80ed", paths: bars,
+               value: (u, v) => (v == null ? "—" : bytes(v)) }],
+  };
+  if (historyChart) historyChart.destroy();
+  historyChart = new uPlot(options, [xs, both, sent], element);
+}
+
+let liveChart = null;
+let stream = null;
+function drawLive(data) {
+  const element = document.getElementById("live");
+  const xs = data.points.map((p) => p[0]);
+  const ys = data.points.map((p) => p[1]);
+  element.dataset.points = String(data.points.length);
+  document.getElementById("live-empty").hidden = data.points.length > 0;
+  if (liveChart) {
+    liveChart.setData([xs, ys]);
+    return;
+  }
+  liveChart = new uPlot({
+    width: chartWidth(element), height: 200,
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), zone),
+    axes: [{}, { values: (u, ticks) => ticks.map(bits), size: 80 }],
+    series: [{}, { label: "bits/s", stroke: "#d35400", width: 2, points: { show: true, size: 5 }, value: (u, v) => (v == null ? "—" : bits(v)) }],
+  }, [xs, ys], element);
+}
+
+function openStream() {
+  if (stream) stream.close();
+  stream = new EventSource(`/api/stream?${query(["host", "iface"])}`);
+  stream.onmessage = (event) => {
+    drawLive(JSON.parse(event.data));
+    loadTotals().catch(showError);
+  };
+}
+
+async function refresh() {
+  const params = query(["period", "tz", "host", "iface"]);
+  history.replaceState(null, "", params ? `?${params}` : location.pathname);
+  try {
+    await loadTotals(); // first: it tells the zone the charts are drawn in
+    await loadHistory();
+    showError(null);
+  } catch (error) {
+    showError(error);
+  }
+  openStream();
+}
+
+form.addEventListener("change", refresh);
+form.addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
+if (Intl.supportedValuesOf) {
+  document.getElementById("zones").replaceChildren(...Intl.supportedValuesOf("timeZone").map((z) => new Option(z)));
+}
+loadHosts().catch(showError).then(refresh);

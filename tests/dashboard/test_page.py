@@ -1,0 +1,223 @@
+"""The dashboard in headless Chromium (Debian's), served by uvicorn over the real database."""
+
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from playwright.sync_api import Page, expect, sync_playwright
+
+from netstats.dashboard import DashboardSettings, create_app
+from netstats.errors import ConfigError
+from netstats.units import human_bytes, human_rate, percent
+from tests.conftest import reset
+from tests.db.support import every, ingest, sample, totals
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def conn(migrated):
+    with psycopg.connect(migrated["pg15"], autocommit=True) as connection:
+        reset(connection)
+        yield connection
+
+
+class Server:
+    def __init__(self, settings: DashboardSettings) -> None:
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings),
+                host=settings.bind,
+                port=settings.port,
+                log_level="warning",
+                timeout_graceful_shutdown=1,
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{settings.port}"
+
+    def __enter__(self) -> "Server":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(migrated, conn):
+    with Server(DashboardSettings(migrated["pg15"], port=free_port(), tz="Asia/Tokyo")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def seed(conn) -> None:
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    ingest(conn, every(start, 500, sent=1_234_567, recv=7_654_321, host="bot-1"))
+    ingest(conn, every(start, 500, sent=1_000, recv=2_000, host="bot-2", iface="ens3"))
+
+
+def cards(page: Page) -> dict[str, str]:
+    expect(page.locator("#sent")).not_to_have_text("…")
+    return {
+        name: page.locator(f"#{name}").inner_text()
+        for name in ("sent", "received", "total", "average", "peak", "coverage", "projection")
+    }
+
+
+def expected(row) -> dict[str, str]:
+    return {
+        "sent": human_bytes(row["bytes_sent"]),
+        "received": human_bytes(row["bytes_recv"]),
+        "total": human_bytes(row["bytes_total"]),
+        "average": human_rate(row["avg_bytes_per_s"]),
+        "peak": human_rate(row["peak_bytes_per_s"]),
+        "coverage": percent(row["coverage"]),
+        "projection": human_bytes(row["projected_bytes_total"])
+        if row["projected_bytes_total"] is not None
+        else "—",
+    }
+
+
+def test_cards_show_exactly_what_netstats_totals_returns(server, conn, page):
+    seed(conn)
+    page.goto(f"{server.url}/?period=today")
+    shown = cards(page)
+    assert shown == expected(totals(conn, "today", "Asia/Tokyo"))
+    assert shown["sent"].endswith(" MB") and shown["average"].endswith("bit/s")
+    assert page.locator("#window").inner_text().endswith("(Asia/Tokyo)")
+
+
+def test_filters_and_period_change_the_numbers(server, conn, page):
+    seed(conn)
+    page.goto(server.url)
+    cards(page)
+    page.select_option("select[name=host]", "bot-2")
+    expect(page.locator("#sent")).to_have_text(
+        human_bytes(totals(conn, "today", "Asia/Tokyo", host="bot-2")["bytes_sent"])
+    )
+    page.select_option("select[name=period]", "24h")
+    row = totals(conn, "24h", "Asia/Tokyo", host="bot-2")
+    expect(page.locator("#projection")).to_have_text("—")
+    assert cards(page) == {**expected(row), "projection": "—"}
+    assert page.url.endswith("?period=24h&host=bot-2")
+    assert [o for o in page.locator("select[name=iface] option").all_inner_texts()] == [
+        "All interfaces",
+        "ens3",
+    ]
+    page.fill("input[name=tz]", "America/New_York")
+    page.press("input[name=tz]", "Enter")
+    expect(page.locator("#window")).to_contain_text("(America/New_York)")
+
+
+def test_the_live_chart_gains_a_point_within_2_seconds_of_an_ingest(server, conn, page):
+    seed(conn)
+    recent = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    ingest(conn, every(recent, 12, step_s=20, host="bot-1", iface="eth9"))
+    page.goto(server.url)
+    cards(page)
+    live = page.locator("#live")
+    expect(live).not_to_have_attribute("data-points", "0")
+    before = int(live.get_attribute("data-points"))
+    ingested = time.monotonic()
+    ingest(
+        conn, [sample(datetime.now(UTC) + timedelta(seconds=1), 5_000_000, 5_000_000, host="bot-1")]
+    )
+    page.wait_for_function(
+        f"Number(document.querySelector('#live').dataset.points) > {before}", timeout=2000
+    )
+    assert time.monotonic() - ingested < 2
+
+
+def test_screenshots_at_desktop_and_phone_width(server, conn, browser):
+    seed(conn)
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, viewport in {"desktop": (1280, 900), "phone": (390, 844)}.items():
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        page = context.new_page()
+        page.goto(f"{server.url}/?period=today")
+        cards(page)
+        page.wait_for_timeout(300)
+        # at phone width nothing overflows sideways
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
+        path = ARTIFACTS / f"dashboard-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 10_000
+        context.close()
+
+
+def test_bad_parameters_get_400_with_a_clear_message(server):
+    assert httpx.get(f"{server.url}/api/totals?period=fortnight").json() == {
+        "error": "period: unknown period 'fortnight'; expected one of today, week, month, year, cycle, 24h, 7d, 30d, all"
+    }
+    response = httpx.get(f"{server.url}/api/totals?tz=Mars/Olympus")
+    assert response.status_code == 400 and response.json()["error"].startswith(
+        "tz: unknown time zone"
+    )
+    assert httpx.get(f"{server.url}/api/totals", params={"host": "x" * 300}).status_code == 400
+
+
+def test_with_a_token_every_request_needs_it(migrated, conn, browser):
+    settings = DashboardSettings(migrated["pg15"], port=free_port(), token="s3cret-token")
+    with Server(settings) as running:
+        for path in ("/api/totals", "/api/hosts", "/api/live", "/api/history", "/static/app.js"):
+            assert httpx.get(running.url + path).status_code == 401, path
+        assert (
+            httpx.get(
+                running.url + "/api/totals", headers={"Authorization": "Bearer wrong"}
+            ).status_code
+            == 401
+        )
+        assert (
+            httpx.get(
+                running.url + "/api/totals", headers={"Authorization": "Bearer s3cret-token"}
+            ).status_code
+            == 200
+        )
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(running.url)
+        assert page.url.endswith("/login")
+        page.fill("input[name=token]", "s3cret-token")
+        page.click("button[type=submit]")
+        cards(page)  # signed in by cookie, the page and its stream work
+        context.close()
+
+
+def test_binding_beyond_loopback_requires_a_token(migrated):
+    with pytest.raises(ConfigError, match="set NETSTATS_DASHBOARD_TOKEN"):
+        DashboardSettings(migrated["pg15"], bind="0.0.0.0")
+    DashboardSettings(migrated["pg15"], bind="0.0.0.0", token="long-random-secret")
