@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
@@ -12,15 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-import platformdirs
-
 from netstats import __version__
 from netstats.config import AgentSettings, Database
-from netstats.errors import NetstatsError
+from netstats.errors import ConfigError, NetstatsError
+from netstats.reader import PERIODS, open_reader
 
 log = logging.getLogger(__name__)
-
-RETENTION_EVERY_S = 3600
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,10 +30,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser(
-        "up", help="run netstats on an embedded PostgreSQL (or NETSTATS_DATABASE_URL)"
+        "up", help="agent + dashboard (+ bot) on an embedded PostgreSQL or your database"
     )
     up.add_argument("--data-dir", type=Path, help="where the embedded database lives")
+    up.add_argument("--port", type=int, default=8787, help="dashboard port (default 8787)")
     up.set_defaults(run=_up)
+
+    report = commands.add_parser("report", help="today, week, month, cycle and all in a table")
+    report.add_argument("--period", choices=PERIODS, help="only this period")
+    report.add_argument("--tz", help="IANA time zone (default NETSTATS_TZ or UTC)")
+    report.add_argument("--host", help="only this host")
+    report.add_argument("--iface", help="only this interface")
+    report.add_argument("--json", action="store_true", help="machine-readable output")
+    report.set_defaults(run=_report)
 
     agent = commands.add_parser("agent", help="sample this machine's interfaces and upload")
     agent.add_argument("--once", action="store_true", help="one tick and one upload, then exit")
@@ -80,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)-8s %(name)s %(message)s",
     )
+    if not args.verbose:  # Alembic announces its plugins and dialect at INFO
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         args.run(args)
     except NetstatsError as exc:
@@ -163,32 +172,39 @@ def _agent_status(args: argparse.Namespace) -> None:
 
 
 def _up(args: argparse.Namespace) -> None:
-    """Start (or resume) the embedded database and keep it running until Ctrl-C."""
-    from netstats.db.cluster import embedded_bindir, start_cluster
+    from netstats.up import default_data_dir, up
 
-    data_dir = args.data_dir or platformdirs.user_data_path("netstats") / "postgres"
-    first_time = not (data_dir / "PG_VERSION").exists()
-    db = _db()
-    print(f"netstats: {'creating' if first_time else 'starting'} the database in {data_dir} …")
-    cluster = start_cluster(embedded_bindir(), data_dir)
-    stop = threading.Event()
+    asyncio.run(up(args.data_dir or default_data_dir(), args.port))
+
+
+def _report(args: argparse.Namespace) -> None:
+    from netstats.report import ROWS, render
+
+    periods = [args.period] if args.period else [p for p, _ in ROWS]
+    tz = args.tz or os.environ.get("NETSTATS_TZ") or "UTC"
+
+    async def main() -> str:
+        reader = await open_reader(_reading_database())
+        try:
+            return await render(reader, periods, tz, args.host, args.iface, args.json)
+        finally:
+            await reader.close()
+
+    print(asyncio.run(main()))
+
+
+def _reading_database() -> Database:
+    """The configured database, or the one `netstats up` is running right now."""
+    from netstats.db.cluster import running_dsn
+    from netstats.up import default_data_dir
+
     try:
-        url = cluster.dsn()
-        print("netstats: migrating …")
-        db.upgrade(url)
-        print(f"netstats: database ready at {url}")
-        print(
-            "netstats: the agent and the dashboard are not built yet; point "
-            "NETSTATS_DATABASE_URL at the URL above to use the SQL API. Ctrl-C stops."
-        )
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        while not stop.is_set():
-            log.info("retention: %s", db.apply_retention(url))
-            stop.wait(RETENTION_EVERY_S)
-    finally:
-        print("netstats: stopping the database …")
-        cluster.stop()
+        return Database.from_env()
+    except ConfigError:
+        url = running_dsn(default_data_dir())
+        if url is None:
+            raise
+        return Database(url=url)
 
 
 if __name__ == "__main__":

@@ -31,15 +31,19 @@ class Runner(commands.Bot):
             log.info("synced %d commands globally", len(synced))
 
 
+def sync_guild() -> int | None:
+    raw = os.environ.get("NETSTATS_DISCORD_GUILD")
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        raise ConfigError(f"NETSTATS_DISCORD_GUILD={raw!r}: expected a server id") from None
+
+
 def run() -> None:
     token = os.environ.get("DISCORD_TOKEN")
     if not token:
         raise ConfigError("DISCORD_TOKEN is not set: create a bot at discord.com/developers")
-    raw = os.environ.get("NETSTATS_DISCORD_GUILD")
-    try:
-        guild = int(raw) if raw else None
-    except ValueError:
-        raise ConfigError(f"NETSTATS_DISCORD_GUILD={raw!r}: expected a server id") from None
+    guild = sync_guild()
     discord.utils.setup_logging()
 
     async def main() -> None:

@@ -12,11 +12,12 @@ import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
+from typing import TYPE_CHECKING
 
 from netstats.errors import ConfigError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 HERE = Path(__file__).parent
 FUNCTIONS_DIR = HERE / "functions"
@@ -83,6 +84,8 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config  # Alembic and SQLAlchemy load only when migrating
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -92,15 +95,21 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(database_url(url)), revision)
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(database_url(url)), revision)
 
 
 def offline_sql() -> None:
     """Print the SQL of every migration and function, for Supabase's SQL editor."""
+    from alembic import command
+
     command.upgrade(alembic_config("postgresql+psycopg://"), "head", sql=True)
 
 

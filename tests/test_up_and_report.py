@@ -1,0 +1,147 @@
+"""`netstats up` as a newcomer runs it, and `netstats report` against netstats_totals."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.db.support import every, ingest, totals
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NETSTATS_", "SUPABASE_", "DISCORD_"))
+    }
+    return {**env, **extra}
+
+
+def start_up(tmp_path, port):
+    env = clean_env(
+        NETSTATS_INTERFACES="lo",
+        NETSTATS_INTERVAL="1",
+        NETSTATS_SPOOL=str(tmp_path / "spool.sqlite3"),
+    )
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "netstats.cli",
+            "up",
+            "--data-dir",
+            str(tmp_path / "pg"),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_line(proc, text, seconds=90) -> list[str]:
+    seen = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        seen.append(line)
+        if text in line:
+            return seen
+        if not line and proc.poll() is not None:
+            break
+    raise AssertionError(f"no {text!r} in:\n{''.join(seen)}")
+
+
+def samples(port) -> int:
+    return httpx.get(f"http://127.0.0.1:{port}/api/totals?period=all").json()["samples"]
+
+
+def stop(proc) -> float:
+    began = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 0
+    proc.stdout.close()
+    return time.monotonic() - began
+
+
+def test_netstats_up_runs_everything_and_resumes_with_its_data(tmp_path):
+    port = free_port()
+    first = start_up(tmp_path, port)
+    lines = wait_for_line(first, "running; Ctrl-C stops")
+    said = "".join(lines)
+    assert "creating the embedded PostgreSQL" in said and "counting lo as" in said
+    assert f"dashboard on http://127.0.0.1:{port}/" in said
+    assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
+    deadline = time.monotonic() + 20
+    while samples(port) < 3:
+        assert time.monotonic() < deadline, "no samples recorded"
+        time.sleep(0.5)
+    assert stop(first) < 10
+    before = None
+
+    second = start_up(tmp_path, port)
+    said = "".join(wait_for_line(second, "running; Ctrl-C stops"))
+    assert "starting the embedded PostgreSQL" in said
+    before = samples(port)
+    assert before >= 4  # the first run's samples, its final one included
+    time.sleep(2.5)
+    assert samples(port) > before
+    assert stop(second) < 10
+
+
+def test_report_json_equals_netstats_totals(dsn, conn):
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=5)
+    ingest(conn, every(start, 1000, sent=123_456, recv=654_321))
+    result = subprocess.run(
+        [sys.executable, "-m", "netstats.cli", "report", "--json", "--tz", "Asia/Kolkata"],
+        env=clean_env(NETSTATS_DATABASE_URL=dsn),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = json.loads(result.stdout)
+    assert [r["period"] for r in rows] == ["today", "week", "month", "cycle", "all"]
+    for row in rows:
+        want = totals(conn, row["period"], "Asia/Kolkata")
+        for key in ("bytes_sent", "bytes_recv", "bytes_total", "samples", "peak_bytes_per_s"):
+            assert row[key] == want[key], (row["period"], key)
+        for key in ("first_sample_at", "last_sample_at"):
+            assert datetime.fromisoformat(row[key]) == want[key]
+        if row["period"] != "all":
+            assert datetime.fromisoformat(row["period_start"]) == want["period_start"]
+            assert row["projected_bytes_total"] == pytest.approx(
+                want["projected_bytes_total"], rel=1e-3
+            )
+        assert row["coverage"] == pytest.approx(want["coverage"], rel=1e-3)
+
+
+def test_report_table_for_people(dsn, conn):
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    ingest(conn, every(start, 600, sent=2_000_000, recv=1_000_000))
+    result = subprocess.run(
+        [sys.executable, "-m", "netstats.cli", "report", "--tz", "UTC"],
+        env=clean_env(NETSTATS_DATABASE_URL=dsn),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == "netstats · all hosts and interfaces · UTC"
+    today = next(line for line in lines if line.startswith("today"))
+    assert today.split()[1:7] == ["1.2", "GB", "600", "MB", "1.8", "GB"]
+    assert "last 24 hours" in result.stdout and "█" in result.stdout
