@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from netstats.config import Database
 
@@ -58,10 +58,24 @@ class SeriesInfo:
     last_seen: datetime
 
 
-class Reader(Protocol):
+class Reader:
+    """The SQL API's readers; subclasses only say how to call one function with named
+    arguments (their names and the function's are constants here, never user input)."""
+
+    async def _call(self, function: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
     async def totals(
         self, period: str, tz: str, host: str | None = None, iface: str | None = None
-    ) -> Totals: ...
+    ) -> Totals:
+        args = {"period": period, "tz": tz, "host": host, "iface": iface}
+        return _typed(Totals, (await self._call("netstats_totals", args))[0])  # type: ignore[no-any-return]
 
     async def series(
         self,
@@ -71,11 +85,19 @@ class Reader(Protocol):
         tz: str,
         host: str | None = None,
         iface: str | None = None,
-    ) -> list[Bucket]: ...
+    ) -> list[Bucket]:
+        args = {
+            "start_at": start_at,
+            "end_at": end_at,
+            "step": step,
+            "tz": tz,
+            "host": host,
+            "iface": iface,
+        }
+        return [_typed(Bucket, row) for row in await self._call("netstats_series", args)]
 
-    async def hosts(self) -> list[SeriesInfo]: ...
-
-    async def close(self) -> None: ...
+    async def hosts(self) -> list[SeriesInfo]:
+        return [_typed(SeriesInfo, row) for row in await self._call("netstats_hosts", {})]
 
 
 def _typed(cls: Any, row: Mapping[str, Any]) -> Any:
@@ -89,7 +111,7 @@ def _typed(cls: Any, row: Mapping[str, Any]) -> Any:
     return cls(**values)
 
 
-class PostgresReader:
+class PostgresReader(Reader):
     def __init__(self, url: str, max_size: int = 4, timeout_s: float = 5.0) -> None:
         from psycopg.rows import dict_row
         from psycopg_pool import AsyncConnectionPool
@@ -106,96 +128,51 @@ class PostgresReader:
     async def open(self) -> None:
         await self.pool.open(wait=False)
 
-    async def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    async def _call(self, function: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        from psycopg import sql
+
+        query = sql.SQL("SELECT * FROM {}({})").format(
+            sql.Identifier(function),
+            sql.SQL(", ").join(sql.SQL("{} => %s").format(sql.Identifier(a)) for a in args),
+        )
         async with self.pool.connection() as conn:
-            cursor = await conn.execute(sql, params)
+            cursor = await conn.execute(query, list(args.values()))
             return await cursor.fetchall()  # type: ignore[return-value]
-
-    async def totals(
-        self, period: str, tz: str, host: str | None = None, iface: str | None = None
-    ) -> Totals:
-        rows = await self._rows(
-            "SELECT * FROM netstats_totals(period => %s, tz => %s, host => %s, iface => %s)",
-            [period, tz, host, iface],
-        )
-        return _typed(Totals, rows[0])  # type: ignore[no-any-return]
-
-    async def series(
-        self,
-        start_at: datetime,
-        end_at: datetime,
-        step: timedelta | None,
-        tz: str,
-        host: str | None = None,
-        iface: str | None = None,
-    ) -> list[Bucket]:
-        rows = await self._rows(
-            "SELECT * FROM netstats_series(start_at => %s, end_at => %s, step => %s, tz => %s,"
-            " host => %s, iface => %s)",
-            [start_at, end_at, step, tz, host, iface],
-        )
-        return [_typed(Bucket, row) for row in rows]
-
-    async def hosts(self) -> list[SeriesInfo]:
-        return [
-            _typed(SeriesInfo, row)
-            for row in await self._rows("SELECT * FROM netstats_hosts()", [])
-        ]
 
     async def close(self) -> None:
         await self.pool.close()
 
 
-class SupabaseReader:
+class SupabaseReader(Reader):
     def __init__(self, url: str, key: str) -> None:
         self.url, self.key = url, key
         self.client: Any = None
 
     async def open(self) -> None:
-        from supabase import acreate_client
+        import httpx
+        from supabase import AsyncClientOptions, acreate_client
 
-        self.client = await acreate_client(self.url, self.key)
+        self.http = httpx.AsyncClient(timeout=10.0)
+        options = AsyncClientOptions(httpx_client=self.http)
+        self.client = await acreate_client(self.url, self.key, options=options)
 
-    async def _rpc(self, function: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        response = await self.client.rpc(function, params).execute()
+    async def _call(self, function: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        def plain(value: Any) -> Any:  # JSON for PostgREST
+            if isinstance(value, datetime):
+                return value.isoformat()
+            if isinstance(value, timedelta):
+                return f"{value.total_seconds()} seconds"
+            return value
+
+        response = await self.client.rpc(function, {k: plain(v) for k, v in args.items()}).execute()
         return list(response.data)
 
-    async def totals(
-        self, period: str, tz: str, host: str | None = None, iface: str | None = None
-    ) -> Totals:
-        rows = await self._rpc(
-            "netstats_totals", {"period": period, "tz": tz, "host": host, "iface": iface}
-        )
-        return _typed(Totals, rows[0])  # type: ignore[no-any-return]
-
-    async def series(
-        self,
-        start_at: datetime,
-        end_at: datetime,
-        step: timedelta | None,
-        tz: str,
-        host: str | None = None,
-        iface: str | None = None,
-    ) -> list[Bucket]:
-        params = {
-            "start_at": start_at.isoformat(),
-            "end_at": end_at.isoformat(),
-            "step": f"{step.total_seconds()} seconds" if step else None,
-            "tz": tz,
-            "host": host,
-            "iface": iface,
-        }
-        return [_typed(Bucket, row) for row in await self._rpc("netstats_series", params)]
-
-    async def hosts(self) -> list[SeriesInfo]:
-        return [_typed(SeriesInfo, row) for row in await self._rpc("netstats_hosts", {})]
-
     async def close(self) -> None:
-        pass
+        await self.http.aclose()
 
 
-async def open_reader(database: Database) -> PostgresReader | SupabaseReader:
-    reader: PostgresReader | SupabaseReader
+async def open_reader(database: Database) -> Reader:
+    reader: Reader
     if database.url:
         reader = PostgresReader(database.url)
     else:

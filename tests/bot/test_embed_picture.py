@@ -27,21 +27,31 @@ def test_a_picture_of_the_answer(env, conn):  # noqa: F811
 
     async def main():
         async with bot_with_extension(env) as (bot, sent):
-            await invoke(bot, interaction(bot, options=[{"name": "period", "type": 3, "value": "today"}]))
+            await invoke(
+                bot, interaction(bot, options=[{"name": "period", "type": 3, "value": "today"}])
+            )
             return sent
 
     embed, values, answer = fields(asyncio.run(main()))
     cells = "".join(
         f"<div><div style='font-weight:700;font-size:13px;color:#f2f3f5'>{html.escape(k)}</div>"
-        f"<div style='white-space:pre-line;font-size:14px'>{html.escape(v)}</div></div>" for k, v in values.items()
+        f"<div style='white-space:pre-line;font-size:14px'>{html.escape(v)}</div></div>"
+        for k, v in values.items()
     )
     picture = PAGE.format(
-        colour=embed["color"], title=html.escape(embed["title"]), description=html.escape(embed["description"]),
-        fields=cells, image=base64.b64encode(answer.files[0].fp.read()).decode(), footer=html.escape(embed["footer"]["text"]),
+        colour=embed["color"],
+        title=html.escape(embed["title"]),
+        description=html.escape(embed["description"]),
+        fields=cells,
+        image=base64.b64encode(answer.files[0].fp.read()).decode(),
+        footer=html.escape(embed["footer"]["text"]),
     )
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page(viewport={"width": 560, "height": 300})
         page.set_content(picture)
         path = ARTIFACTS / "netstats-command.png"

@@ -244,3 +244,41 @@ def test_host_and_interface_autocomplete_from_netstats_hosts(env, conn):
         {"name": "bot-1", "value": "bot-1"},
         {"name": "bot-2", "value": "bot-2"},
     ]
+
+
+def test_the_supabase_transport_reads_the_same_figures_through_supabase_py(dsn, conn):
+    from netstats.config import Database
+    from netstats.reader import open_reader
+    from tests.support.postgrest import serve
+
+    seed(conn)
+
+    async def main(url):
+        reader = await open_reader(Database(supabase_url=url, supabase_key="service-role-key"))
+        try:
+            got = await reader.totals("today", "Asia/Tokyo", "bot-1")
+            start = got.period_start
+            buckets = await reader.series(
+                start, start + timedelta(days=1), timedelta(hours=1), "Asia/Tokyo"
+            )
+            return got, buckets, await reader.hosts()
+        finally:
+            await reader.close()
+
+    with serve(dsn) as (url, _):
+        got, buckets, hosts = asyncio.run(main(url))
+    want = totals(conn, "today", "Asia/Tokyo", host="bot-1")
+    assert (got.bytes_sent, got.bytes_recv, got.samples, got.period_start) == (
+        want["bytes_sent"],
+        want["bytes_recv"],
+        want["samples"],
+        want["period_start"],
+    )
+    assert (
+        len(buckets) == 24
+        and sum(b.bytes_sent for b in buckets)
+        == totals(conn, "today", "Asia/Tokyo", at=want["period_end"] - timedelta(microseconds=1))[
+            "bytes_sent"
+        ]
+    )
+    assert sorted({h.host for h in hosts}) == ["bot-1", "bot-2"]
