@@ -16,6 +16,9 @@ RETURNS TABLE (
 )
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = ''
+-- These queries read a few hundred rows; on large tables the planner's estimates pass
+-- jit_above_cost and compiling them would take longer than running them (measured: 30 ms).
+SET jit = off
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -33,20 +36,25 @@ BEGIN
        AND r.bucket_start <= hi AND r.bucket_start > lo - interval '32 days'
        AND r.last_at >= lo AND r.first_at <= hi
     UNION ALL
+    -- LATERAL ... OFFSET 0: one index range per opened bucket, always. Left to itself the
+    -- planner may prefer a hash join that reads every rollup row of a large table.
     SELECT c.tier, c.host, c.iface, c.bucket_start, c.samples, c.bytes_sent, c.bytes_recv,
            c.seconds, c.first_at, c.last_at, c.covers_from, c.peak_bytes_per_s,
            c.first_at >= lo AND c.last_at <= hi
       FROM pieces p
-      JOIN netstats.rollups c
-        ON c.tier = p.tier - 1 AND c.host = p.host AND c.iface = p.iface
-       AND c.bucket_start >= p.bucket_start
-       AND c.bucket_start < netstats.bucket_end(p.tier, p.bucket_start)
-       -- skip the children that end before the window starts or start after it ends
-       AND c.bucket_start > lo - CASE p.tier WHEN 4 THEN interval '1 day' WHEN 3 THEN interval '1 hour'
-                                             ELSE interval '15 minutes' END
-       AND c.bucket_start <= hi
+     CROSS JOIN LATERAL (
+       SELECT * FROM netstats.rollups c
+        WHERE c.tier = p.tier - 1 AND c.host = p.host AND c.iface = p.iface
+          AND c.bucket_start >= p.bucket_start
+          AND c.bucket_start < netstats.bucket_end(p.tier, p.bucket_start)
+          -- skip the children that end before the window starts or start after it ends
+          AND c.bucket_start > lo - CASE p.tier WHEN 4 THEN interval '1 day' WHEN 3 THEN interval '1 hour'
+                                                ELSE interval '15 minutes' END
+          AND c.bucket_start <= hi
+          AND c.last_at >= lo AND c.first_at <= hi
+       OFFSET 0
+     ) c
      WHERE NOT p.inside AND p.tier > 1
-       AND c.last_at >= lo AND c.first_at <= hi
   ),
   kept AS (SELECT raw_purged_before FROM netstats.settings),
   parts AS (
@@ -60,11 +68,14 @@ BEGIN
            (s.bytes_sent + s.bytes_recv) / s.interval_s
       FROM pieces p
       CROSS JOIN kept
-      JOIN netstats.samples s
-        ON s.host = p.host AND s.iface = p.iface
-       AND s.sampled_at >= greatest(p.bucket_start, lo)
-       AND s.sampled_at < p.bucket_start + interval '15 minutes'
-       AND s.sampled_at <= hi
+      CROSS JOIN LATERAL (
+        SELECT * FROM netstats.samples s
+         WHERE s.host = p.host AND s.iface = p.iface
+           AND s.sampled_at >= greatest(p.bucket_start, lo)
+           AND s.sampled_at < p.bucket_start + interval '15 minutes'
+           AND s.sampled_at <= hi
+        OFFSET 0
+      ) s
      WHERE p.tier = 1 AND NOT p.inside AND p.bucket_start >= kept.raw_purged_before
     UNION ALL
     SELECT host, iface, p.samples, p.bytes_sent, p.bytes_recv, p.seconds, p.first_at,
