@@ -2,7 +2,7 @@
 
     2026-11-28 10:00:00 INFO netstats.agent bot-1: monitoring eth0, ens3 every 10 s (spool /var/lib/netstats/spool.sqlite3)
     2026-11-28 10:00:00 INFO netstats.agent first run on this machine: counters recorded as the baseline
-    2026-11-28 10:00:10 INFO netstats.agent uploaded 2 samples (0 queued)
+    2026-11-28 10:00:10 INFO netstats.agent uploaded 2 samples (0 queued)  (later ones: DEBUG)
     2026-11-28 10:03:20 WARNING netstats.agent database unreachable (OperationalError: connection refused); 38 samples queued, next try in 7.3 s
     2026-11-28 10:04:00 INFO netstats.agent uploaded 42 samples (0 queued)
     2026-11-28 10:04:10 WARNING netstats.agent quarantined ens3 sample of 2026-11-28 10:04:10+00:00: samples[1].sampled_at: … more than 5 minutes after the database clock …
@@ -66,6 +66,7 @@ class Agent:
         self.read = read or (lambda: read_counters(settings.include, settings.exclude))
         self.clock = clock
         self.backoff = Backoff(base_s=min(settings.interval_s, 5.0))
+        self.routine = False
 
     def close(self) -> None:
         self.transport.close()
@@ -97,6 +98,7 @@ class Agent:
             try:
                 uploaded += self._send(batch)
             except Unreachable as exc:
+                self.routine = False
                 delay = self.backoff.failed(self.clock())
                 log.warning(
                     "database unreachable (%s); %d samples queued, next try in %.1f s",
@@ -107,7 +109,15 @@ class Agent:
                 break
             self.backoff.succeeded()
         if uploaded:
-            log.info("uploaded %d samples (%d queued)", uploaded, self.spool.depth())
+            # The first upload after a start or an outage is news; every later one is routine.
+            log.log(
+                logging.DEBUG if self.routine else logging.INFO,
+                "uploaded %d sample%s (%d queued)",
+                uploaded,
+                "" if uploaded == 1 else "s",
+                self.spool.depth(),
+            )
+            self.routine = True
         return uploaded
 
     def _send(self, batch: list[Queued]) -> int:

@@ -27,9 +27,7 @@ def test_agent_once_records_a_baseline_then_uploads_and_status_tells(dsn, conn, 
     assert first.returncode == 0, first.stderr
     assert "first run on this machine" in first.stderr
     second = netstats("agent", "--once", **env)
-    assert second.returncode == 0 and "uploaded 1 samples (0 queued)" in second.stderr, (
-        second.stderr
-    )
+    assert second.returncode == 0 and "uploaded 1 sample (0 queued)" in second.stderr, second.stderr
     assert conn.execute(
         "SELECT count(*) FROM netstats.samples WHERE host = 'cli-host' AND iface = 'lo'"
     ).fetchone() == (1,)
