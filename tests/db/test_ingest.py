@@ -97,13 +97,18 @@ INVALID = [
     (with_field(interval_s="10"), r"samples\[1\]\.interval_s: expected a number"),
     (
         with_field(sampled_at="yesterday"),
-        r"samples\[1\]\.sampled_at: expected an ISO-8601 timestamp",
+        r"samples\[1\]\.sampled_at: expected an RFC 3339 timestamp",
     ),
     (
         with_field(sampled_at="2026-03-02T00:00:10"),
         r"samples\[1\]\.sampled_at: expected .* with an offset",
     ),
-    (with_field(sampled_at=1772409610), r"samples\[1\]\.sampled_at: expected an ISO-8601"),
+    (with_field(sampled_at=1772409610), r"samples\[1\]\.sampled_at: expected an RFC 3339"),
+    (with_field(sampled_at="2026-03-02"), r"samples\[1\]\.sampled_at: expected .* with an offset"),
+    (
+        with_field(sampled_at="2026-03-02T00:00:10+0000"),
+        r"samples\[1\]\.sampled_at: expected .* with an offset",
+    ),
     (
         with_field(sampled_at="2026-02-30T00:00:10+00:00"),
         r"samples\[1\]\.sampled_at: .* not a valid date",
