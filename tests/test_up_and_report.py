@@ -92,7 +92,6 @@ def test_netstats_up_runs_everything_and_resumes_with_its_data(tmp_path):
         assert time.monotonic() < deadline, "no samples recorded"
         time.sleep(0.5)
     assert stop(first) < 10
-    before = None
 
     second = start_up(tmp_path, port)
     said = "".join(wait_for_line(second, "running; Ctrl-C stops"))

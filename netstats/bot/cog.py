@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import discord
 import psycopg
@@ -22,6 +23,9 @@ from netstats.bot.i18n import LABELS, PERIOD_CHOICES, Translator, language
 from netstats.config import AgentSettings, Database
 from netstats.errors import ConfigError, NetstatsError
 from netstats.reader import Reader, Totals, history_step, open_reader
+
+if TYPE_CHECKING:  # the agent (psutil) is imported only when the bot runs it
+    from netstats.agent import Agent
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +67,7 @@ class NetStats(commands.Cog):
         self.bot = bot
         self.settings = settings or BotSettings.from_env()
         self.reader: Reader | None = None
-        self.agent: object | None = None
+        self.agent: Agent | None = None  # NETSTATS_AGENT_IN_BOT=1
 
     async def cog_load(self) -> None:
         self.reader = await open_reader(Database.from_env())
@@ -190,9 +194,7 @@ class NetStats(commands.Cog):
 
     @tasks.loop(seconds=10)
     async def sample(self) -> None:
-        from netstats.agent import Agent
-
-        assert isinstance(self.agent, Agent)
+        assert self.agent is not None
         await asyncio.to_thread(self.agent.tick)
         await asyncio.to_thread(
             self.agent.flush, self.agent.clock() + self.agent.settings.interval_s
@@ -203,9 +205,7 @@ class NetStats(commands.Cog):
         await self.bot.wait_until_ready()
 
     async def _stop_agent(self) -> None:
-        from netstats.agent import Agent
-
-        if isinstance(self.agent, Agent):
+        if self.agent is not None:
             await asyncio.to_thread(self.agent.finish)
             self.agent.close()
 
