@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 LIVE_WINDOW = timedelta(minutes=15)
 LIVE_STEP = timedelta(seconds=10)
+CLOCK_SKEW = timedelta(minutes=5)
 KEEPALIVE_S = 15.0
 COOKIE = "netstats_token"
 
@@ -199,8 +200,17 @@ def create_app(settings: DashboardSettings) -> Starlette:
 
     async def live_points(host: str | None, iface: str | None) -> dict[str, Any]:
         now = datetime.now(UTC)
-        end = now - timedelta(seconds=now.timestamp() % LIVE_STEP.total_seconds()) + LIVE_STEP
-        buckets = await reader.series(end - LIVE_WINDOW, end, LIVE_STEP, "UTC", host, iface)
+        current = now - timedelta(seconds=now.timestamp() % LIVE_STEP.total_seconds())
+        # An agent's clock may run a little ahead of this one (the database accepts up to
+        # 5 minutes): its newest samples must still show, not fall past the window's end.
+        buckets = await reader.series(
+            current + LIVE_STEP - LIVE_WINDOW,
+            current + LIVE_STEP + CLOCK_SKEW,
+            LIVE_STEP,
+            "UTC",
+            host,
+            iface,
+        )
         seconds = LIVE_STEP.total_seconds()
         return {
             "step_s": seconds,
