@@ -1,5 +1,7 @@
 import json
 import random
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -59,6 +61,41 @@ def test_same_key_with_other_bytes_is_refused_not_swallowed(conn):
     assert count_rows(conn) == (1, 4)
 
 
+def test_a_resent_batch_with_an_invalid_element_is_explained_and_writes_nothing(conn):
+    batch = every(T0, 3)
+    ingest(conn, batch)
+    with pytest.raises(
+        psycopg.errors.InvalidParameterValue, match=r"samples\[3\]\.bytes_sent: expected an integer"
+    ):
+        ingest(conn, [*batch, with_field(bytes_sent=-1)])
+    assert count_rows(conn) == (3, 4)
+
+
+def test_overlapping_batches_sent_at_once_store_every_sample_once(conn, dsn):
+    """The second batch waits for the first, meets its keys, and stores only the rest."""
+    first, second = every(T0, 300), every(T0 + timedelta(seconds=3000), 300)
+    with psycopg.connect(dsn) as holder:
+        ingest(holder, first)  # not committed yet
+        with ThreadPoolExecutor(1) as pool:
+            racing = pool.submit(lambda: ingest(conn, first[150:] + second))
+            time.sleep(0.3)
+            assert not racing.done()
+            holder.commit()
+            assert racing.result(timeout=30) == {"inserted": 300, "duplicates": 150}
+    assert totals(conn, "all")["samples"] == 600
+    assert totals(conn, "all")["bytes_total"] == 600 * 300
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2026-03-02T00:00:10Z", "2026-03-01T19:00:10-05:00", "2026-03-02T05:30:10.000000+05:30"],
+)
+def test_any_offset_names_the_same_instant(conn, stamp):
+    ingest(conn, [with_field(sampled_at=stamp)])
+    row = conn.execute("SELECT sampled_at FROM netstats.samples").fetchone()
+    assert row == (T0 + timedelta(seconds=10),)
+
+
 def test_an_empty_batch_inserts_nothing(conn):
     assert ingest(conn, []) == {"inserted": 0, "duplicates": 0}
 
@@ -105,6 +142,10 @@ INVALID = [
     ),
     (with_field(sampled_at=1772409610), r"samples\[1\]\.sampled_at: expected an RFC 3339"),
     (with_field(sampled_at="2026-03-02"), r"samples\[1\]\.sampled_at: expected .* with an offset"),
+    (
+        with_field(sampled_at="2026-03-02 00:00:10+00:00"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339 timestamp",
+    ),
     (
         with_field(sampled_at="2026-03-02T00:00:10+0000"),
         r"samples\[1\]\.sampled_at: expected .* with an offset",
