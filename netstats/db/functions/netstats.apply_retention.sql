@@ -3,7 +3,7 @@
 CREATE FUNCTION netstats.apply_retention()
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   cutoff timestamptz;

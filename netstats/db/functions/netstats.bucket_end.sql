@@ -4,7 +4,7 @@
 CREATE FUNCTION netstats.bucket_end(tier smallint, bucket_start timestamptz)
 RETURNS timestamptz
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   RETURN CASE tier

@@ -4,7 +4,7 @@
 CREATE FUNCTION netstats.check_samples(samples jsonb)
 RETURNS void
 LANGUAGE plpgsql STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   fields constant text[] := '{host,iface,sampled_at,interval_s,bytes_sent,bytes_recv}';

@@ -3,7 +3,7 @@
 CREATE FUNCTION netstats.check_zone(tz text)
 RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   IF tz IS NOT NULL

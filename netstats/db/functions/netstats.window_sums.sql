@@ -15,7 +15,7 @@ RETURNS TABLE (
   peak_bytes_per_s double precision, series bigint
 )
 LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- These queries read a few hundred rows; on large tables the planner's estimates pass
 -- jit_above_cost and compiling them would take longer than running them (measured: 30 ms).
 SET jit = off

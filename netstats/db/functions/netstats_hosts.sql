@@ -2,7 +2,7 @@
 CREATE FUNCTION public.netstats_hosts()
 RETURNS TABLE (host text, iface text, first_seen timestamptz, last_seen timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT r.host, r.iface, min(r.first_at), max(r.last_at)
     FROM netstats.rollups r

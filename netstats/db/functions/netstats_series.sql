@@ -15,7 +15,7 @@ CREATE FUNCTION public.netstats_series(
 )
 RETURNS TABLE (bucket_start timestamptz, bytes_sent bigint, bytes_recv bigint, samples bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 SET timezone = 'UTC'
 -- These queries read a few hundred rows; on large tables the planner's estimates pass
 -- jit_above_cost and compiling them would take longer than running them (measured: 30 ms).

@@ -15,7 +15,7 @@ RETURNS TABLE (
   coverage double precision, projected_bytes_total bigint
 )
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 SET timezone = 'UTC'
 AS $$
 #variable_conflict use_column

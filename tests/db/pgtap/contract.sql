@@ -1,5 +1,5 @@
 -- The SQL contract of DESIGN.md, checked in the database's own test language (pgTAP).
-SELECT plan(25);
+SELECT plan(26);
 
 SELECT has_schema('netstats');
 SELECT tables_are('netstats', ARRAY['samples', 'rollups', 'settings', 'function_files', 'alembic_version']);
@@ -28,5 +28,13 @@ SELECT table_privs_are('netstats', 'samples', 'anon', ARRAY[]::text[]);
 SELECT table_privs_are('netstats', 'samples', 'authenticated', ARRAY[]::text[]);
 SELECT table_privs_are('netstats', 'samples', 'netstats_agent', ARRAY[]::text[]);
 SELECT is((SELECT rolbypassrls FROM pg_roles WHERE rolname = 'service_role'), true, 'service_role bypasses RLS');
+
+-- SECURITY DEFINER functions run as their owner: a caller's pg_temp must be searched last.
+SELECT is_empty($$
+  SELECT p.oid::regprocedure FROM pg_proc p
+   WHERE (p.pronamespace = 'netstats'::regnamespace
+          OR (p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'netstats\_%'))
+     AND NOT coalesce(p.proconfig, '{}') @> '{"search_path=pg_catalog, pg_temp"}'
+$$, 'every function sets search_path = pg_catalog, pg_temp');
 
 SELECT * FROM finish();
