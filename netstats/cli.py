@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -42,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument("--host", help="only this host")
     report.add_argument("--iface", help="only this interface")
     report.add_argument("--json", action="store_true", help="machine-readable output")
+    report.add_argument(
+        "--at",
+        type=_instant,
+        help="report as of this instant, e.g. 2026-10-31T23:59:59+09:00 (default now)",
+    )
     report.set_defaults(run=_report)
 
     agent = commands.add_parser("agent", help="sample this machine's interfaces and upload")
@@ -186,11 +192,23 @@ def _report(args: argparse.Namespace) -> None:
     async def main() -> str:
         reader = await open_reader(_reading_database())
         try:
-            return await render(reader, periods, tz, args.host, args.iface, args.json)
+            return await render(reader, periods, tz, args.host, args.iface, args.json, args.at)
         finally:
             await reader.close()
 
     print(asyncio.run(main()))
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"expected a date and time with an offset such as 2026-10-31T23:59:59+09:00, got {text!r}"
+        )
+    return value
 
 
 def _reading_database() -> Database:

@@ -72,9 +72,15 @@ class Reader:
         pass
 
     async def totals(
-        self, period: str, tz: str, host: str | None = None, iface: str | None = None
+        self,
+        period: str,
+        tz: str,
+        host: str | None = None,
+        iface: str | None = None,
+        at: datetime | None = None,
     ) -> Totals:
-        args = {"period": period, "tz": tz, "host": host, "iface": iface}
+        """`at` (default now) is the instant the period contains and the figures end at."""
+        args = {"period": period, "tz": tz, "host": host, "iface": iface, "at": at}
         return _typed(Totals, (await self._call("netstats_totals", args))[0])  # type: ignore[no-any-return]
 
     async def series(

@@ -22,9 +22,14 @@ BAR = 30
 
 
 async def collect(
-    reader: Reader, periods: list[str], tz: str, host: str | None, iface: str | None
+    reader: Reader,
+    periods: list[str],
+    tz: str,
+    host: str | None,
+    iface: str | None,
+    at: datetime | None = None,
 ) -> dict[str, Totals]:
-    return {p: await reader.totals(p, tz, host, iface) for p in periods}
+    return {p: await reader.totals(p, tz, host, iface, at) for p in periods}
 
 
 def as_json(figures: dict[str, Totals], tz: str) -> str:
@@ -78,9 +83,16 @@ def bars(title: str, buckets: list[Bucket], tz: str, fmt: str) -> str:
 
 
 async def render(
-    reader: Reader, periods: list[str], tz: str, host: str | None, iface: str | None, as_json_: bool
+    reader: Reader,
+    periods: list[str],
+    tz: str,
+    host: str | None,
+    iface: str | None,
+    as_json_: bool,
+    at: datetime | None = None,
 ) -> str:
-    figures = await collect(reader, periods, tz, host, iface)
+    """The report as of `at` (default now)."""
+    figures = await collect(reader, periods, tz, host, iface, at)
     if as_json_:
         return as_json(figures, tz)
     scope = (
@@ -88,12 +100,12 @@ async def render(
         if host is None and iface is None
         else f"host {host or 'all'}, interface {iface or 'all'}"
     )
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     hours = await reader.series(
         hour - timedelta(hours=24), hour, timedelta(hours=1), tz, host, iface
     )
-    today = datetime.now(ZoneInfo(tz)).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = now.astimezone(ZoneInfo(tz)).replace(hour=0, minute=0, second=0, microsecond=0)
     days = await reader.series(
         today - timedelta(days=13), today + timedelta(days=1), timedelta(days=1), tz, host, iface
     )

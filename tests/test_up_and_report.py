@@ -103,11 +103,16 @@ def test_netstats_up_runs_everything_and_resumes_with_its_data(tmp_path):
     assert stop(second) < 10
 
 
+# Reports are pinned to an instant: what "today" holds must not depend on when CI runs.
+AT = datetime(2026, 3, 11, 20, 0, tzinfo=UTC)  # 01:30 on 12 March in Asia/Kolkata
+
+
 def test_report_json_equals_netstats_totals(dsn, conn):
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=5)
-    ingest(conn, every(start, 1000, sent=123_456, recv=654_321))
+    # Across local midnight (18:30 UTC), and on past `at`, which the report must cut off.
+    ingest(conn, every(AT - timedelta(hours=2), 1000, sent=123_456, recv=654_321))
     result = subprocess.run(
-        [sys.executable, "-m", "netstats.cli", "report", "--json", "--tz", "Asia/Kolkata"],
+        [sys.executable, "-m", "netstats.cli", "report", "--json", "--tz", "Asia/Kolkata"]
+        + ["--at", AT.isoformat()],
         env=clean_env(NETSTATS_DATABASE_URL=dsn),
         capture_output=True,
         text=True,
@@ -116,11 +121,11 @@ def test_report_json_equals_netstats_totals(dsn, conn):
     rows = json.loads(result.stdout)
     assert [r["period"] for r in rows] == ["today", "week", "month", "cycle", "all"]
     for row in rows:
-        want = totals(conn, row["period"], "Asia/Kolkata")
+        want = totals(conn, row["period"], "Asia/Kolkata", at=AT)
         for key in ("bytes_sent", "bytes_recv", "bytes_total", "samples", "peak_bytes_per_s"):
             assert row[key] == want[key], (row["period"], key)
         for key in ("first_sample_at", "last_sample_at"):
-            assert datetime.fromisoformat(row[key]) == want[key]
+            assert want[key] is not None and datetime.fromisoformat(row[key]) == want[key]
         if row["period"] != "all":
             assert datetime.fromisoformat(row["period_start"]) == want["period_start"]
             assert row["projected_bytes_total"] == pytest.approx(
@@ -130,10 +135,9 @@ def test_report_json_equals_netstats_totals(dsn, conn):
 
 
 def test_report_table_for_people(dsn, conn):
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
-    ingest(conn, every(start, 600, sent=2_000_000, recv=1_000_000))
+    ingest(conn, every(AT - timedelta(hours=3), 600, sent=2_000_000, recv=1_000_000))
     result = subprocess.run(
-        [sys.executable, "-m", "netstats.cli", "report", "--tz", "UTC"],
+        [sys.executable, "-m", "netstats.cli", "report", "--tz", "UTC", "--at", AT.isoformat()],
         env=clean_env(NETSTATS_DATABASE_URL=dsn),
         capture_output=True,
         text=True,

@@ -9,6 +9,7 @@ import pytest
 from netstats.units import human_bytes, percent
 from tests.bot.discord_edge import GUILD_ID, bot_with_extension, interaction, invoke
 from tests.db.support import every, ingest, totals
+from tests.support.clock import TZ
 
 EXPECTED_PAYLOAD = {
     "name": "netstats",
@@ -84,7 +85,7 @@ def env(monkeypatch, dsn):
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NETSTATS_DATABASE_URL", dsn)
-    monkeypatch.setenv("NETSTATS_TZ", "Asia/Tokyo")
+    monkeypatch.setenv("NETSTATS_TZ", TZ)
     return monkeypatch
 
 
@@ -134,7 +135,7 @@ def test_the_answer_is_deferred_then_shows_exactly_what_netstats_totals_returns(
     )
     assert sent[0].path.endswith("/callback") and sent[0].payload == {"type": 5}  # deferred first
     embed, values, answer = fields(sent)
-    row = totals(conn, "today", "Asia/Tokyo", host="bot-1")
+    row = totals(conn, "today", TZ, host="bot-1")
     assert values["Sent"] == human_bytes(row["bytes_sent"]) == "900 MB"
     assert values["Received"] == human_bytes(row["bytes_recv"]) == "1.5 GB"
     assert values["Total"] == human_bytes(row["bytes_total"]) == "2.4 GB"
@@ -143,11 +144,10 @@ def test_the_answer_is_deferred_then_shows_exactly_what_netstats_totals_returns(
     assert values["Peak rate"] == "3.20 Mbit/s"
     assert values["Coverage"].startswith(percent(row["coverage"]))
     assert "⚠️" in values["Coverage"]  # 100 minutes of a day so far
-    local_start = row["period_start"].astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    local_start = row["period_start"].astimezone(__import__("zoneinfo").ZoneInfo(TZ))
     assert embed["description"].startswith(f"{local_start:%Y-%m-%d %H:%M} → ")
     assert (
-        "(Asia/Tokyo)" in embed["description"]
-        and "Host bot-1 · interface all" in embed["description"]
+        f"({TZ})" in embed["description"] and "Host bot-1 · interface all" in embed["description"]
     )
     assert (
         values["Projection"]
@@ -166,7 +166,7 @@ def test_a_japanese_client_gets_a_japanese_answer(env, conn):
     sent = ask(env, [{"name": "period", "type": 3, "value": "30d"}], locale="ja")
     embed, values, _ = fields(sent)
     assert embed["title"] == "ネットワーク通信量 · 過去30日間"
-    row = totals(conn, "30d", "Asia/Tokyo")
+    row = totals(conn, "30d", TZ)
     assert values["送信"] == human_bytes(row["bytes_sent"])
     assert values["受信"] == human_bytes(row["bytes_recv"])
     assert values["予測"] == "—（暦の期間のみ）"
@@ -256,18 +256,16 @@ def test_the_supabase_transport_reads_the_same_figures_through_supabase_py(dsn, 
     async def main(url):
         reader = await open_reader(Database(supabase_url=url, supabase_key="service-role-key"))
         try:
-            got = await reader.totals("today", "Asia/Tokyo", "bot-1")
+            got = await reader.totals("today", TZ, "bot-1")
             start = got.period_start
-            buckets = await reader.series(
-                start, start + timedelta(days=1), timedelta(hours=1), "Asia/Tokyo"
-            )
+            buckets = await reader.series(start, start + timedelta(days=1), timedelta(hours=1), TZ)
             return got, buckets, await reader.hosts()
         finally:
             await reader.close()
 
     with serve(dsn) as (url, _):
         got, buckets, hosts = asyncio.run(main(url))
-    want = totals(conn, "today", "Asia/Tokyo", host="bot-1")
+    want = totals(conn, "today", TZ, host="bot-1")
     assert (got.bytes_sent, got.bytes_recv, got.samples, got.period_start) == (
         want["bytes_sent"],
         want["bytes_recv"],
@@ -277,7 +275,7 @@ def test_the_supabase_transport_reads_the_same_figures_through_supabase_py(dsn, 
     assert (
         len(buckets) == 24
         and sum(b.bytes_sent for b in buckets)
-        == totals(conn, "today", "Asia/Tokyo", at=want["period_end"] - timedelta(microseconds=1))[
+        == totals(conn, "today", TZ, at=want["period_end"] - timedelta(microseconds=1))[
             "bytes_sent"
         ]
     )

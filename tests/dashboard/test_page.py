@@ -17,6 +17,7 @@ from netstats.errors import ConfigError
 from netstats.units import human_bytes, human_rate, percent
 from tests.conftest import reset
 from tests.db.support import every, ingest, sample, totals
+from tests.support.clock import TZ
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -64,7 +65,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(migrated, conn):
-    with Server(DashboardSettings(migrated["pg15"], port=free_port(), tz="Asia/Tokyo")) as running:
+    with Server(DashboardSettings(migrated["pg15"], port=free_port(), tz=TZ)) as running:
         yield running
 
 
@@ -116,9 +117,9 @@ def test_cards_show_exactly_what_netstats_totals_returns(server, conn, page):
     seed(conn)
     page.goto(f"{server.url}/?period=today")
     shown = cards(page)
-    assert shown == expected(totals(conn, "today", "Asia/Tokyo"))
+    assert shown == expected(totals(conn, "today", TZ))
     assert shown["sent"].endswith(" MB") and shown["average"].endswith("bit/s")
-    assert page.locator("#window").inner_text().endswith("(Asia/Tokyo)")
+    assert page.locator("#window").inner_text().endswith(f"({TZ})")
 
 
 def test_filters_and_period_change_the_numbers(server, conn, page):
@@ -127,10 +128,10 @@ def test_filters_and_period_change_the_numbers(server, conn, page):
     cards(page)
     page.select_option("select[name=host]", "bot-2")
     expect(page.locator("#sent")).to_have_text(
-        human_bytes(totals(conn, "today", "Asia/Tokyo", host="bot-2")["bytes_sent"])
+        human_bytes(totals(conn, "today", TZ, host="bot-2")["bytes_sent"])
     )
     page.select_option("select[name=period]", "24h")
-    row = totals(conn, "24h", "Asia/Tokyo", host="bot-2")
+    row = totals(conn, "24h", TZ, host="bot-2")
     expect(page.locator("#projection")).to_have_text("—")
     assert cards(page) == {**expected(row), "projection": "—"}
     assert page.url.endswith("?period=24h&host=bot-2")
