@@ -75,6 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     upgrade.add_argument("--url", help="database URL (default: NETSTATS_DATABASE_URL)")
     upgrade.set_defaults(run=lambda args: _db().upgrade(args.url))
+    login = database_commands.add_parser(
+        "agent-login",
+        help="create a login for one agent that may write only its own hosts' samples",
+    )
+    login.add_argument("name", help="the login role's name, e.g. agent_bot1")
+    login.add_argument(
+        "--host", action="append", default=[], help="a host it reports as (repeat for more)"
+    )
+    login.add_argument("--url", help="database URL (default: NETSTATS_DATABASE_URL)")
+    login.set_defaults(run=_agent_login)
     sql = database_commands.add_parser(
         "sql", help="print the SQL of all migrations, for Supabase's SQL editor"
     )
@@ -134,6 +144,17 @@ def _agent(args: argparse.Namespace) -> None:
         agent.run(stop)
     finally:
         agent.close()
+
+
+def _agent_login(args: argparse.Namespace) -> None:
+    db = _db()
+    url = db.agent_login(db.database_url(args.url), args.name, args.host)
+    print(f"NETSTATS_DATABASE_URL={url}")
+    print(
+        f"# {args.name} may write samples for {', '.join(args.host)} only; put the line above "
+        "in that host's agent environment (its password is shown only now)",
+        file=sys.stderr,
+    )
 
 
 def _dashboard(args: argparse.Namespace) -> None:

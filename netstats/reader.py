@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from netstats.config import Database
@@ -107,12 +108,15 @@ class Reader:
 
 
 def _typed(cls: Any, row: Mapping[str, Any]) -> Any:
-    """Rows from either transport: Supabase's API sends timestamps as ISO strings."""
+    """Rows from either transport: Supabase's API sends timestamps as ISO strings; byte sums
+    are numeric (they may pass a bigint), exact integers in Python."""
     values = {}
     for name, kind in cls.__annotations__.items():
         value = row[name]
         if isinstance(value, str) and "datetime" in kind:
             value = datetime.fromisoformat(value)
+        elif isinstance(value, Decimal | float) and kind.startswith("int"):
+            value = int(value)
         values[name] = value
     return cls(**values)
 

@@ -129,7 +129,7 @@ def test_report_json_equals_netstats_totals(dsn, conn):
         if row["period"] != "all":
             assert datetime.fromisoformat(row["period_start"]) == want["period_start"]
             assert row["projected_bytes_total"] == pytest.approx(
-                want["projected_bytes_total"], rel=1e-3
+                float(want["projected_bytes_total"]), rel=1e-3
             )
         assert row["coverage"] == pytest.approx(want["coverage"], rel=1e-3)
 

@@ -1,8 +1,9 @@
 """The two ways a batch reaches netstats_ingest(): a Postgres DSN or Supabase's API.
 
 Both raise the same two errors, so the uploader has one retry policy:
-Refused when the database says the batch is invalid (SQLSTATE 22023: its message names the
-element), Unreachable for everything that may work if tried again later.
+Refused when the database says the batch is invalid (SQLSTATE class 22, data exceptions: a
+22023 message names the element), Unreachable for everything that may work if tried again
+later.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class PostgresTransport:
             row = self._conn.execute(
                 "SELECT netstats_ingest(%s)", [Jsonb([s.to_json() for s in samples])]
             ).fetchone()
-        except psycopg.errors.InvalidParameterValue as exc:
+        except psycopg.DataError as exc:  # SQLSTATE class 22: this batch, as it is, never
             raise Refused(exc.diag.message_primary or str(exc)) from exc
         except psycopg.Error as exc:
             self.close()
@@ -112,7 +113,7 @@ class SupabaseTransport:
                 cast(Any, {"samples": [s.to_json() for s in samples]}),
             ).execute()
         except APIError as exc:
-            if exc.code == "22023":
+            if (exc.code or "").startswith("22"):
                 raise Refused(exc.message or str(exc)) from exc
             raise Unreachable(f"Supabase answered {exc.code}: {exc.message}") from exc
         except httpx.HTTPError as exc:

@@ -113,6 +113,35 @@ def offline_sql() -> None:
     command.upgrade(alembic_config("postgresql+psycopg://"), "head", sql=True)
 
 
+def agent_login(url: str, login: str, hosts: list[str]) -> str:
+    """Create (or renew) a login role for one agent, allowed to write samples only for
+    `hosts`, with a new random password; returns the URL the agent should use."""
+    import secrets
+
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    if not hosts:
+        raise ConfigError("--host: name at least one host this agent reports as")
+    password = secrets.token_urlsafe(24)
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        exists = conn.execute("SELECT FROM pg_roles WHERE rolname = %s", [login]).fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(
+            sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(login), sql.Literal(password)
+            )
+        )
+        conn.execute(sql.SQL("GRANT netstats_agent TO {}").format(sql.Identifier(login)))
+        conn.execute("DELETE FROM netstats.agent_hosts WHERE login = %s", [login])
+        for host in hosts:
+            conn.execute("INSERT INTO netstats.agent_hosts VALUES (%s, %s)", [login, host])
+    params = conninfo_to_dict(url)
+    params.update(user=login, password=password)
+    return make_conninfo("", **params)
+
+
 def apply_retention(url: str) -> str:
     """Run netstats.apply_retention() once; returns what it deleted as JSON text."""
     import psycopg

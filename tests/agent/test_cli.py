@@ -65,3 +65,30 @@ def test_agent_configuration_errors_name_the_setting(env, message, tmp_path):
 def test_status_before_any_run_says_so(tmp_path):
     result = netstats("agent", "status", NETSTATS_SPOOL=str(tmp_path / "none.sqlite3"))
     assert result.returncode == 0 and "the agent has not run here yet" in result.stdout
+
+
+def test_an_agent_login_writes_its_own_host_and_quarantines_any_other(dsn, conn, tmp_path):
+    made = netstats(
+        "db", "agent-login", "agent_cli", "--host", "cli-own", NETSTATS_DATABASE_URL=dsn
+    )
+    assert made.returncode == 0, made.stderr
+    url = made.stdout.strip().removeprefix("NETSTATS_DATABASE_URL=")
+    assert "user=agent_cli" in url and "password=" in url and "cli-own" in made.stderr
+    try:
+        for host in ("cli-own", "cli-other"):
+            env = {
+                "NETSTATS_DATABASE_URL": url,
+                "NETSTATS_SPOOL": str(tmp_path / f"{host}.sqlite3"),
+                "NETSTATS_INTERFACES": "lo",
+                "NETSTATS_HOST": host,
+            }
+            for _ in range(2):
+                assert netstats("agent", "--once", **env).returncode == 0
+        status = netstats("agent", "status", **env)
+        assert "quarantined    1 samples" in status.stdout
+        assert "may write samples only for cli-own" in status.stdout
+        stored = conn.execute("SELECT DISTINCT host FROM netstats.samples").fetchall()
+        assert stored == [("cli-own",)]
+    finally:
+        conn.execute("DELETE FROM netstats.agent_hosts")
+        conn.execute("DROP ROLE agent_cli")

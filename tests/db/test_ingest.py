@@ -127,10 +127,21 @@ INVALID = [
     ),
     (with_field(bytes_recv=1.5), r"samples\[1\]\.bytes_recv: expected an integer >= 0, got 1.5"),
     (with_field(bytes_sent=-1), r"samples\[1\]\.bytes_sent: expected an integer >= 0, got -1"),
-    (with_field(bytes_recv=2**63), r"samples\[1\]\.bytes_recv: expected an integer >= 0"),
-    (with_field(interval_s=0), r"samples\[1\]\.interval_s: expected a number of seconds > 0"),
-    (with_field(interval_s=-10), r"samples\[1\]\.interval_s: expected a number of seconds > 0"),
-    (with_field(interval_s=86401), r"samples\[1\]\.interval_s: .* <= 86400"),
+    (with_field(bytes_recv=2**63), r"samples\[1\]\.bytes_recv: .* more than a 1 Tbit/s link"),
+    (with_field(bytes_sent=2**62), r"samples\[1\]\.bytes_sent: .* more than a 1 Tbit/s link"),
+    # a minute at 1 Tbit/s is the least any sample may carry: counters may move in steps
+    (
+        with_field(bytes_sent=7_500_000_000_001),
+        r"samples\[1\]\.bytes_sent: 7500000000001 bytes in 10.0 s .* at most 7500000000000",
+    ),
+    (
+        with_field(bytes_recv=10_800_000_000_000_001, interval_s=86400),
+        r"samples\[1\]\.bytes_recv: .* at most 10800000000000000",
+    ),
+    (with_field(interval_s=0), r"samples\[1\]\.interval_s: expected a number of seconds from"),
+    (with_field(interval_s=-10), r"samples\[1\]\.interval_s: expected a number of seconds from"),
+    (with_field(interval_s=1e-7), r"samples\[1\]\.interval_s: .* from 0.000001 to 86400"),
+    (with_field(interval_s=86401), r"samples\[1\]\.interval_s: .* to 86400"),
     (with_field(interval_s="10"), r"samples\[1\]\.interval_s: expected a number"),
     (
         with_field(sampled_at="yesterday"),
@@ -138,22 +149,67 @@ INVALID = [
     ),
     (
         with_field(sampled_at="2026-03-02T00:00:10"),
-        r"samples\[1\]\.sampled_at: expected .* with an offset",
+        r"samples\[1\]\.sampled_at: expected .* and an offset",
     ),
     (with_field(sampled_at=1772409610), r"samples\[1\]\.sampled_at: expected an RFC 3339"),
-    (with_field(sampled_at="2026-03-02"), r"samples\[1\]\.sampled_at: expected .* with an offset"),
+    (with_field(sampled_at="2026-03-02"), r"samples\[1\]\.sampled_at: expected .* and an offset"),
     (
         with_field(sampled_at="2026-03-02 00:00:10+00:00"),
         r"samples\[1\]\.sampled_at: expected an RFC 3339 timestamp",
     ),
     (
         with_field(sampled_at="2026-03-02T00:00:10+0000"),
-        r"samples\[1\]\.sampled_at: expected .* with an offset",
+        r"samples\[1\]\.sampled_at: expected .* and an offset",
     ),
     (
         with_field(sampled_at="2026-02-30T00:00:10+00:00"),
         r"samples\[1\]\.sampled_at: .* not a valid date",
     ),
+    # RFC 3339 with seconds, exactly: PostgreSQL alone would take every one of these
+    (
+        with_field(sampled_at="2026-11-28T09:30:00 BC+00:00"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339",
+    ),
+    (
+        with_field(sampled_at="2026-03-02T24:00:00Z"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339",
+    ),
+    (
+        with_field(sampled_at="2026-03-01T23:59:60Z"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339",
+    ),
+    (with_field(sampled_at="2026-03-02T09:30Z"), r"samples\[1\]\.sampled_at: expected an RFC 3339"),
+    (
+        with_field(sampled_at="2026-03-02T093000Z"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339",
+    ),
+    (with_field(sampled_at="2026-03-02T9:3:0Z"), r"samples\[1\]\.sampled_at: expected an RFC 3339"),
+    (
+        with_field(sampled_at="2026-03-02Tallballs+00:00"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339",
+    ),
+    (
+        with_field(sampled_at="2026-03-02T09:30:00 Europe/Paris+00:00"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339",
+    ),
+    (
+        with_field(sampled_at="2026-03-02T09:30:00+99:00"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339",
+    ),
+    (
+        with_field(sampled_at="2026-03-02T09:30:00.Z"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339",
+    ),
+    (
+        with_field(sampled_at="2026-03-02t09:30:00z"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339",
+    ),
+    (
+        with_field(sampled_at="2026-03-02T09:30:00+20:00"),
+        r"samples\[1\]\.sampled_at: .* not a valid date",
+    ),
+    (with_field(sampled_at="0001-01-01T00:00:05Z"), r"samples\[1\]\.sampled_at: .* before 1970"),
+    (with_field(sampled_at="1969-12-31T23:59:59Z"), r"samples\[1\]\.sampled_at: .* before 1970"),
     (with_field(bytes_snt=5), r"samples\[1\]\.bytes_snt: unknown field"),
     ("not an object", r"samples\[1\]: expected an object"),
 ]
@@ -168,6 +224,23 @@ def test_ingest_refuses_invalid_element_and_writes_nothing(conn, element, messag
     with pytest.raises(psycopg.errors.InvalidParameterValue, match=message):
         ingest(conn, [sample(T0), element, sample(T0 + timedelta(seconds=20))])
     assert count_rows(conn) == (0, 0)
+
+
+@pytest.mark.parametrize("number", ["1e-400", "1e-320", "0.0000001"])
+def test_intervals_too_small_for_a_double_are_refused_by_name(conn, number):
+    text = json.dumps([sample(T0).to_json()]).replace(
+        '"interval_s": 10.0', f'"interval_s": {number}'
+    )
+    assert number in text
+    with pytest.raises(
+        psycopg.errors.InvalidParameterValue, match=r"samples\[0\]\.interval_s: expected a number"
+    ):
+        conn.execute("SELECT netstats_ingest(%s::jsonb)", [text])
+
+
+def test_a_fraction_of_a_second_and_the_first_second_of_1970_are_stored(conn):
+    stamps = ["1970-01-01T00:00:00Z", "2026-03-02T00:00:10.123456789+09:00"]
+    assert ingest(conn, [with_field(sampled_at=s) for s in stamps])["inserted"] == 2
 
 
 def test_ingest_refuses_a_future_sample(conn):
@@ -214,3 +287,44 @@ def test_ingest_notifies_listeners_once_with_what_it_touched(conn, dsn):
         {"host": "bot-1", "iface": "wlan0"},
     ]
     assert datetime.fromisoformat(payload["last_sampled_at"]) == T0 + timedelta(seconds=20)
+
+
+def test_overlapping_batches_in_opposite_orders_never_deadlock(conn, dsn):
+    """Two agents re-sending the same keys in different orders: each batch takes its locks
+    in one order, so neither waits for the other in a cycle."""
+
+    def send(rows: list) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            ingest(conn, rows)
+
+    for round_ in range(15):
+        keys = every(T0 + timedelta(days=round_), 400, iface=f"eth{round_}")
+        with ThreadPoolExecutor(2) as pool:
+            done = [pool.submit(send, keys), pool.submit(send, keys[::-1])]
+            for future in done:
+                future.result(timeout=60)  # a deadlock raises DeadlockDetected here
+    assert totals(conn, "all")["samples"] == 15 * 400
+
+
+@pytest.fixture
+def bound_login(conn):
+    conn.execute("DROP ROLE IF EXISTS agent_bot1")
+    conn.execute("CREATE ROLE agent_bot1 LOGIN IN ROLE netstats_agent")
+    conn.execute("INSERT INTO netstats.agent_hosts VALUES ('agent_bot1', 'bot-1')")
+    yield "agent_bot1"
+    conn.execute("DELETE FROM netstats.agent_hosts")
+    conn.execute("DROP ROLE agent_bot1")
+
+
+def test_an_agent_login_bound_to_a_host_writes_only_that_host(conn, dsn, bound_login):
+    with psycopg.connect(dsn, user=bound_login, autocommit=True) as agent:
+        assert ingest(agent, [sample(T0, host="bot-1")])["inserted"] == 1
+        with pytest.raises(
+            psycopg.errors.InvalidParameterValue,
+            match=r"^samples\[1\]\.host: the login agent_bot1 may write samples only for bot-1, "
+            r'got "bot-2"',
+        ):
+            ingest(agent, [sample(T0 + timedelta(seconds=10)), sample(T0, host="bot-2")])
+    # an unbound login (here the owner) writes for any host, as before
+    assert ingest(conn, [sample(T0, host="bot-2")])["inserted"] == 1
+    assert count_rows(conn)[0] == 2

@@ -4,12 +4,15 @@ engines, on a Supabase-shaped database, and as offline SQL for Supabase's SQL ed
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
+from alembic.script import ScriptDirectory
 
 from netstats import db
 from tests.conftest import CRON_DB, create_database, start
+from tests.db.support import T0, every, ingest, totals
 
 OBJECTS = """
 SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname = 'netstats'
@@ -26,6 +29,10 @@ def fresh(engine, tmp_path):
     cluster = start(engine, tmp_path / "data")
     yield cluster
     cluster.stop()
+
+
+def head() -> str:
+    return str(ScriptDirectory.from_config(db.alembic_config()).get_current_head())
 
 
 def snapshot(dsn: str) -> list[str]:
@@ -152,8 +159,55 @@ def test_offline_sql_builds_a_working_database(fresh):
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sql)
         assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == (
-            "0001",
+            head(),
         )
         assert conn.execute("SELECT bytes_total FROM netstats_totals('all')").fetchone() == (0,)
     db.upgrade(dsn)  # a later `netstats db upgrade` takes over from the pasted state
     assert [name for name, *_ in applied(dsn)] == sorted(db.function_files())
+
+
+# A value revision 0002 would refuse: stored under 0001, it must survive the upgrade as is.
+IMPLAUSIBLE = """
+INSERT INTO netstats.samples VALUES ('old-host', 'eth0', '2026-03-01 00:00:00+00', 10, 4611686018427387904, 0);
+INSERT INTO netstats.rollups
+SELECT t, 'old-host', 'eth0', netstats.bucket_start(t::smallint, '2026-03-01 00:00:00+00'), 1,
+       4611686018427387904, 0, 10, '2026-03-01 00:00:00+00', '2026-03-01 00:00:00+00',
+       '2026-02-28 23:59:50+00', 4611686018427387904 / 10.0
+  FROM generate_series(1, 4) t;
+"""
+
+
+def figures(dsn: str) -> dict:
+    at = T0 + timedelta(days=3)
+    with psycopg.connect(dsn) as conn:
+        out = {
+            (period, tz): totals(conn, period, tz, at=at)
+            for period in ("today", "month", "all", "7d")
+            for tz in ("UTC", "Asia/Kathmandu", "America/St_Johns")
+        }
+        out["rows"] = conn.execute(
+            "SELECT (SELECT count(*) FROM netstats.samples), "
+            "(SELECT sum(hashtext(r::text)) FROM netstats.rollups r)"
+        ).fetchone()
+    return out
+
+
+def test_a_database_populated_under_0001_upgrades_in_place_with_identical_totals(fresh):
+    dsn = create_database(fresh, "populated")
+    db.upgrade(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for host in ("bot-1", "bot-2"):
+            ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
+    db.downgrade(dsn, "0001")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(IMPLAUSIBLE)
+    before = figures(dsn)
+    assert before[("all", "UTC")]["bytes_sent"] == 2 * 4000 * 100 + 2**62
+
+    db.upgrade(dsn)
+
+    assert figures(dsn) == before
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == (
+            head(),
+        )

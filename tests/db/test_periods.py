@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from tests.db.support import every, ingest, sample, totals
+from tests.db.support import T0, every, ingest, sample, totals
 
 US = timedelta(microseconds=1)
 
@@ -229,3 +229,37 @@ def test_projection_in_a_periods_first_microsecond_is_null_not_an_overflow(conn)
         totals(conn, "today", at=midnight + timedelta(hours=12))["projected_bytes_total"]
         == 2 * 106_751_992
     )
+
+
+@pytest.mark.parametrize("at", ["infinity", "-infinity"])
+def test_an_infinite_at_is_refused_by_name(conn, at):
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"^at: expected a finite"):
+        conn.execute("SELECT * FROM netstats_totals('month', at => %s::timestamptz)", [at])
+
+
+@pytest.mark.parametrize(
+    "tz", ["localtime", "LocalTime", "posixrules", "Factory", "posix/Asia/Tokyo", "right/UTC"]
+)
+def test_zone_files_that_are_no_iana_zone_are_refused(conn, tz):
+    """localtime is whatever the database server's machine is set to: not what a user means."""
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"^tz: unknown time zone"):
+        totals(conn, "today", tz)
+
+
+def test_every_iana_zone_python_knows_is_accepted_where_postgres_has_it(conn):
+    import zoneinfo
+
+    known = {row[0] for row in conn.execute("SELECT name FROM pg_timezone_names")}
+    # Python lists the system's zone directory: Factory ("no zone set yet") and localtime
+    # (this machine's zone) are files there, not places
+    zones = sorted(zoneinfo.available_timezones() & known - {"Factory", "localtime"})
+    assert len(zones) > 300
+    for tz in zones:
+        conn.execute("SELECT netstats.check_zone(%s)", [tz])
+
+
+def test_coverage_of_nothing_measured_is_zero_not_full(conn):
+    ingest(conn, every(T0, 10))
+    for period in ("today", "all", "24h"):
+        row = totals(conn, period, iface="misspelled", at=T0 + timedelta(hours=1))
+        assert (row["samples"], row["coverage"]) == (0, 0), period

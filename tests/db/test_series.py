@@ -67,8 +67,12 @@ def test_a_null_step_picks_the_finest_that_fits_1000_buckets(conn, length, step)
             T0,
             T0 + timedelta(days=1),
             "0.5 seconds",
-            r"step: expected an interval of at least 1 second",
+            r"step: expected a positive interval of at least 1 second",
         ),
+        # mixed signs would put traffic in the wrong buckets
+        (T0, T0 + timedelta(days=300), "1 mon -29 days", r"step: .* no negative part"),
+        (T0, T0 + timedelta(days=300), "1 day -1 hour", r"step: .* no negative part"),
+        (T0, T0 + timedelta(days=300), "100000 years", r"step: .* passes the last date"),
         (T0, T0, None, r"end_at: expected a finite timestamp after start_at"),
         (T0, T0 - timedelta(days=1), None, r"end_at: expected a finite timestamp after start_at"),
     ],

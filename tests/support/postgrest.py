@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -69,7 +70,7 @@ class Handler(BaseHTTPRequestHandler):
         return self._reply(200, [dict(zip(names, row, strict=True)) for row in rows])
 
     def _reply(self, status: int, body: Any) -> None:
-        data = json.dumps(body, default=str).encode()
+        data = json.dumps(body, default=_json_value).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -78,6 +79,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+
+def _json_value(value: Any) -> Any:
+    """As PostgREST writes them: numeric as a JSON number, timestamps as ISO strings."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
 
 
 @contextmanager

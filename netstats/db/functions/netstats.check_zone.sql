@@ -1,5 +1,7 @@
 -- Refuses anything but an IANA zone name. PostgreSQL would also take POSIX specs such as
--- 'UTC+9', which mean nine hours *west* of Greenwich: a trap for people who meant Tokyo.
+-- 'UTC+9', which mean nine hours *west* of Greenwich: a trap for people who meant Tokyo; and
+-- the files of the zone directory that are no zone: localtime (the server's own zone),
+-- posixrules, Factory, and the posix/ and right/ copies.
 CREATE FUNCTION netstats.check_zone(tz text)
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -7,7 +9,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   IF tz IS NOT NULL
-     AND tz ~ '^([A-Za-z_-]+|[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)+|[CEMP]ST[5-8][CEMP]DT|GMT[+-]?0)$' THEN
+     AND tz ~ '^([A-Za-z_-]+|[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)+|[CEMP]ST[5-8][CEMP]DT|GMT[+-]?0)$'
+     AND pg_catalog.lower(tz) !~ '^(localtime|posixrules|factory|posix/.*|right/.*)$' THEN
     BEGIN
       PERFORM pg_catalog.set_config('timezone', tz, true);  -- undone when this function returns
       RETURN tz;

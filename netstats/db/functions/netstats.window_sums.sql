@@ -9,8 +9,9 @@
 -- A cut 15-minute bucket whose raw samples retention has removed is counted whole when it
 -- starts inside the window: edges on quarter-hours stay exact forever, other edges round.
 CREATE FUNCTION netstats.window_sums(lo timestamptz, hi timestamptz, only_host text, only_iface text)
+-- Sums are numeric: across many series and years they may pass what a bigint holds.
 RETURNS TABLE (
-  samples bigint, bytes_sent bigint, bytes_recv bigint, seconds double precision,
+  samples bigint, bytes_sent numeric, bytes_recv numeric, seconds double precision,
   first_at timestamptz, last_at timestamptz, covers_from timestamptz,
   peak_bytes_per_s double precision, series bigint
 )
@@ -65,7 +66,7 @@ BEGIN
     UNION ALL
     SELECT s.host, s.iface, 1, s.bytes_sent, s.bytes_recv, s.interval_s, s.sampled_at,
            s.sampled_at, s.sampled_at - s.interval_s * interval '1 second',
-           (s.bytes_sent + s.bytes_recv) / s.interval_s
+           (s.bytes_sent::double precision + s.bytes_recv) / s.interval_s
       FROM pieces p
       CROSS JOIN kept
       CROSS JOIN LATERAL (
@@ -85,8 +86,8 @@ BEGIN
      WHERE p.tier = 1 AND NOT p.inside AND p.bucket_start < kept.raw_purged_before
        AND p.bucket_start >= lo AND p.bucket_start <= hi
   )
-  SELECT coalesce(sum(samples), 0)::bigint, coalesce(sum(bytes_sent), 0)::bigint,
-         coalesce(sum(bytes_recv), 0)::bigint, coalesce(sum(seconds), 0),
+  SELECT coalesce(sum(samples), 0)::bigint, coalesce(sum(bytes_sent), 0),
+         coalesce(sum(bytes_recv), 0), coalesce(sum(seconds), 0),
          min(first_at), max(last_at), min(covers_from), max(peak_bytes_per_s),
          count(DISTINCT (host, iface))
     FROM parts;

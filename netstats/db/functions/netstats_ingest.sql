@@ -29,6 +29,23 @@ BEGIN
       'samples: expected at most %s samples per batch, got %s; send smaller batches', max_batch, n);
   END IF;
 
+  -- An agent login bound to host names (netstats.agent_hosts) writes for those hosts only.
+  IF EXISTS (SELECT FROM netstats.agent_hosts a WHERE a.login = SESSION_USER) THEN
+    SELECT x.i - 1 AS i, x.v -> 'host' AS val INTO bad
+      FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY AS x(v, i)
+     WHERE NOT EXISTS (SELECT FROM netstats.agent_hosts a
+                        WHERE a.login = SESSION_USER AND a.host = x.v ->> 'host')
+     ORDER BY x.i LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+        'samples[%s].host: the login %s may write samples only for %s, got %s',
+        bad.i, SESSION_USER,
+        (SELECT pg_catalog.string_agg(a.host, ', ' ORDER BY a.host) FROM netstats.agent_hosts a
+          WHERE a.login = SESSION_USER),
+        coalesce(bad.val::text, 'no host'));
+    END IF;
+  END IF;
+
   -- One statement does the work. It inserts without ON CONFLICT, which measured a quarter of
   -- the whole call; a batch that repeats stored samples (an upload whose answer was lost)
   -- takes a second turn with only the samples not stored yet.
@@ -45,11 +62,12 @@ BEGIN
          -- an element that fails here is explained by netstats.check_samples().
          WHERE pg_catalog.jsonb_typeof(v -> 'host') = 'string'
            AND pg_catalog.jsonb_typeof(v -> 'iface') = 'string'
-           -- a date, T, a time, then Z or ±HH:MM: LIKE is several times cheaper than a regex
-           AND (v ->> 'sampled_at') LIKE ANY ('{__________T%+__:__,__________T%Z,__________T%-__:__}')
+           AND (v ->> 'sampled_at') ~ netstats.sampled_at_shape()
            AND pg_catalog.jsonb_typeof(v -> 'bytes_sent') = 'number'
            AND pg_catalog.jsonb_typeof(v -> 'bytes_recv') = 'number'
            AND v - fields = '{}'
+         -- one lock order for concurrent batches that overlap: no deadlocks
+         ORDER BY 1, 2, 3
         RETURNING s.*
       ),
       quarters AS (
@@ -114,6 +132,12 @@ BEGIN
                               AND s.sampled_at = (x.v ->> 'sampled_at')::timestamptz);
       WHEN data_exception OR integrity_constraint_violation THEN
         PERFORM netstats.check_samples(netstats_ingest.samples);
+        IF SQLSTATE = '22003' THEN
+          -- Every sample is valid, yet a rollup's sum would pass 9.2 EB: only samples whose
+          -- intervals overlap, thousands of times, get there.
+          RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE =
+            'samples: storing this batch would make a month''s bytes of one interface exceed 9.2 EB; its samples'' intervals must overlap many times over';
+        END IF;
         RAISE;
     END;
   END LOOP;

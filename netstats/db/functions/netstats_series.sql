@@ -13,7 +13,8 @@ CREATE FUNCTION public.netstats_series(
   host text DEFAULT NULL,
   iface text DEFAULT NULL
 )
-RETURNS TABLE (bucket_start timestamptz, bytes_sent bigint, bytes_recv bigint, samples bigint)
+-- numeric bytes: a bucket over many hosts may pass what a bigint holds
+RETURNS TABLE (bucket_start timestamptz, bytes_sent numeric, bytes_recv numeric, samples bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET timezone = 'UTC'
@@ -42,9 +43,13 @@ BEGIN
       'end_at: expected a finite timestamp after start_at (%s), got %s',
       netstats_series.start_at, coalesce(netstats_series.end_at::text, 'null'));
   END IF;
-  IF width IS NOT NULL AND width < interval '1 second' THEN
+  -- Every part of the step counts forward: '1 mon -29 days' would put traffic in the wrong
+  -- buckets.
+  IF width IS NOT NULL AND (width < interval '1 second'
+     OR least(extract(year FROM width), extract(month FROM width), extract(day FROM width),
+              extract(hour FROM width), extract(minute FROM width), extract(second FROM width)) < 0) THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-      'step: expected an interval of at least 1 second, got %s', width);
+      'step: expected a positive interval of at least 1 second with no negative part, got %s', width);
   END IF;
   IF width IS NULL THEN
     SELECT l INTO width FROM pg_catalog.unnest(ladder) l
@@ -56,10 +61,16 @@ BEGIN
     END IF;
   END IF;
   -- start + k * step, not repeated addition: 31 Jan + 2 months is 31 Mar, not 28 Mar.
-  starts := ARRAY(SELECT netstats_series.start_at + k * width
-                    FROM pg_catalog.generate_series(0, max_buckets) k
-                   WHERE netstats_series.start_at + k * width < netstats_series.end_at
-                   ORDER BY k);
+  BEGIN
+    starts := ARRAY(SELECT netstats_series.start_at + k * width
+                      FROM pg_catalog.generate_series(0, max_buckets) k
+                     WHERE netstats_series.start_at + k * width < netstats_series.end_at
+                     ORDER BY k);
+  EXCEPTION WHEN datetime_field_overflow OR interval_field_overflow THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+      'step: %s from %s passes the last date PostgreSQL can hold; choose a shorter step',
+      width, netstats_series.start_at);
+  END;
   IF pg_catalog.cardinality(starts) > max_buckets THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'step: %s makes more than %s buckets from %s to %s; choose a longer step or leave it null',
@@ -97,7 +108,7 @@ BEGIN
       FROM parts p
      GROUP BY 1
   )
-  SELECT b.b, coalesce(s.sent, 0)::bigint, coalesce(s.recv, 0)::bigint, coalesce(s.n, 0)::bigint
+  SELECT b.b, coalesce(s.sent, 0), coalesce(s.recv, 0), coalesce(s.n, 0)::bigint
     FROM pg_catalog.unnest(starts) WITH ORDINALITY AS b(b, k)
     LEFT JOIN sums s ON s.k = b.k
    ORDER BY b.k;

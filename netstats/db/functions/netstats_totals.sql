@@ -9,10 +9,11 @@ CREATE FUNCTION public.netstats_totals(
 )
 RETURNS TABLE (
   period_start timestamptz, period_end timestamptz,
-  bytes_sent bigint, bytes_recv bigint, bytes_total bigint, samples bigint,
+  -- numeric, not bigint: a sum over many hosts and years may pass 9.2 EB
+  bytes_sent numeric, bytes_recv numeric, bytes_total numeric, samples bigint,
   first_sample_at timestamptz, last_sample_at timestamptz,
   avg_bytes_per_s double precision, peak_bytes_per_s double precision,
-  coverage double precision, projected_bytes_total bigint
+  coverage double precision, projected_bytes_total numeric
 )
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -26,11 +27,15 @@ DECLARE
   p_end timestamptz;
   lo timestamptz;
   w record;
-  total bigint;
+  total numeric;
   elapsed double precision;
   monitored double precision;
   projected numeric;
 BEGIN
+  IF NOT pg_catalog.isfinite(upto) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+      'at: expected a finite timestamp, got %s', upto);
+  END IF;
   -- date_trunc and interval arithmetic below now follow tz's wall clock.
   PERFORM pg_catalog.set_config('timezone', netstats.check_zone(netstats_totals.tz), true);
   CASE netstats_totals.period
@@ -72,12 +77,13 @@ BEGIN
 
   RETURN QUERY SELECT
     p_start, p_end, w.bytes_sent, w.bytes_recv, total, w.samples, w.first_at, w.last_at,
-    total / nullif(monitored, 0),
+    (total / nullif(monitored, 0)::numeric)::double precision,
     w.peak_bytes_per_s,
-    least(1.0, coalesce(monitored, 0) / nullif(elapsed, 0)),
+    -- (least() skips nulls: least(1, null) would be 1, full coverage of nothing)
+    CASE WHEN monitored > 0 AND elapsed > 0 THEN least(1.0, monitored / elapsed) ELSE 0 END,
     -- Null where it means nothing: outside calendar periods, and in a period's first
     -- instants, where a microsecond's traffic would project past any bigint.
-    CASE WHEN calendar AND elapsed > 0 AND projected <= 9223372036854775807 THEN projected::bigint END;
+    CASE WHEN calendar AND elapsed > 0 AND projected <= 9223372036854775807 THEN projected END;
 END
 $$;
 REVOKE ALL ON FUNCTION public.netstats_totals(text, text, text, text, timestamptz)

@@ -2,7 +2,7 @@
 SELECT plan(26);
 
 SELECT has_schema('netstats');
-SELECT tables_are('netstats', ARRAY['samples', 'rollups', 'settings', 'function_files', 'alembic_version']);
+SELECT tables_are('netstats', ARRAY['samples', 'rollups', 'settings', 'function_files', 'agent_hosts', 'alembic_version']);
 SELECT col_type_is('netstats', 'samples', 'sampled_at', 'timestamp with time zone', 'samples.sampled_at is timestamp with time zone');
 SELECT col_type_is('netstats', 'samples', 'interval_s', 'double precision', 'samples.interval_s is double precision');
 SELECT col_type_is('netstats', 'samples', 'bytes_sent', 'bigint', 'samples.bytes_sent is bigint');

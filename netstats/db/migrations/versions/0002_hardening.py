@@ -1,0 +1,58 @@
+"""Hardening: plausible samples only, agent logins bound to their hosts, RLS everywhere.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-29
+
+- One sample could hold 2^63-1 bytes, and then every sum over it overflowed for every
+  reader, for good. A sample now carries at most what a 1 Tbit/s link moves in its interval
+  (counted over at least a minute, since some drivers update their counters in steps of
+  seconds), is stamped on or after 1970, and covers at least a microsecond. The constraint is
+  NOT VALID: rows stored before are kept as they are, unchecked; every new row is checked.
+- netstats.agent_hosts binds an agent login to the host names it may write (none listed:
+  any host, as before).
+- alembic_version was the one table without row level security.
+
+Functions are re-created from netstats/db/functions/ by checksum after the upgrade, as always.
+"""
+
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+API_ROLES = "PUBLIC, anon, authenticated, service_role, netstats_agent"
+# 1 Tbit/s in bytes per second: faster than any link a host has today.
+MAX_BYTES_PER_S = 125_000_000_000
+
+
+def upgrade() -> None:
+    op.execute(
+        f"""
+        ALTER TABLE netstats.samples ADD CONSTRAINT samples_plausible CHECK (
+            sampled_at >= '1970-01-01 00:00:00+00'
+            AND interval_s >= 0.000001
+            -- numeric: a double would round the limit of a day-long sample by a few bytes
+            AND bytes_sent <= {MAX_BYTES_PER_S} * greatest(interval_s, 60)::numeric
+            AND bytes_recv <= {MAX_BYTES_PER_S} * greatest(interval_s, 60)::numeric
+        ) NOT VALID"""
+    )
+    op.execute(
+        """
+        CREATE TABLE netstats.agent_hosts (
+            login  name NOT NULL,
+            host   text NOT NULL CHECK (length(host) BETWEEN 1 AND 255),
+            PRIMARY KEY (login, host)
+        )"""
+    )
+    for table in ("agent_hosts", "alembic_version"):
+        op.execute(f"ALTER TABLE netstats.{table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"REVOKE ALL ON netstats.{table} FROM {API_ROLES}")
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE netstats.alembic_version DISABLE ROW LEVEL SECURITY")
+    op.execute("DROP TABLE netstats.agent_hosts")
+    op.execute("ALTER TABLE netstats.samples DROP CONSTRAINT samples_plausible")
