@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import agent, datasets
+from bench import agent, dashboard, datasets
 from netstats import db
 from netstats.db.cluster import SYSTEM_PG15, start_cluster
 from tests.support.postgrest import serve
@@ -202,9 +202,9 @@ def main() -> None:
         try:
             dsns = {}
             with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-                for name in ("one_host_year", "many_hosts", "ingest"):
+                for name in ("one_host_year", "many_hosts", "ingest", "dashboard"):
                     conn.execute(f"CREATE DATABASE {name}")
-            for name in ("one_host_year", "many_hosts", "ingest"):
+            for name in ("one_host_year", "many_hosts", "ingest", "dashboard"):
                 dsns[name] = cluster.dsn(name)
                 db.upgrade(dsns[name])
             print("loading 1 host x 2 interfaces x 1 year at 10 s …", flush=True)
@@ -240,6 +240,10 @@ def main() -> None:
             bench_ingest(dsns["ingest"], 20_000 if args.quick else 200_000, ingest_lines)
             storage_lines: list[str] = []
             storage(dsns["one_host_year"], 2, storage_lines)
+            print(f"measuring the dashboard with {dashboard.STREAMS} live charts …", flush=True)
+            dashboard_lines = dashboard.report(
+                dsns["dashboard"], seconds=5 if args.quick else dashboard.SECONDS
+            )
             print("measuring the agent …", flush=True)
             with serve(dsns["ingest"]) as (url, _):
                 supabase_env = {"SUPABASE_URL": url, "SUPABASE_KEY": "agent-key"}
@@ -272,6 +276,11 @@ def main() -> None:
             "| path | throughput | cost vs plain insert |",
             "|---|---|---|",
             *ingest_lines,
+            "",
+            "## Dashboard under live load (`netstats dashboard`, one ingest a second; "
+            "requests from one client, live charts held by another process)",
+            "",
+            *dashboard_lines,
             "",
             "## Agent (real psutil counters, SQLite spool, local database over a Unix socket)",
             "",

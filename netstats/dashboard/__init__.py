@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import ipaddress
-import json
+import hashlib
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -28,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import psycopg
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -43,6 +42,8 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from netstats.dashboard.live import LiveFeed, TooManyStreams
+from netstats.dashboard.security import Limiter, check_token, host_allowed, loopback, same_token
 from netstats.errors import ConfigError
 from netstats.reader import PERIODS, PostgresReader, history_step
 
@@ -53,7 +54,10 @@ LIVE_WINDOW = timedelta(minutes=15)
 LIVE_STEP = timedelta(seconds=10)
 CLOCK_SKEW = timedelta(minutes=5)
 KEEPALIVE_S = 15.0
-COOKIE = "netstats_token"
+COOKIE = "netstats_session"
+SESSION_S = 7 * 86400
+# What a browser may fetch before signing in: the form and its looks.
+OPEN_PATHS = frozenset({"/login", "/static/style.css", "/static/favicon.svg"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +68,16 @@ class DashboardSettings:
     token: str | None = None
     tz: str = "UTC"
 
+    max_streams: int = 1000
+
     def __post_init__(self) -> None:
-        if not _loopback(self.bind) and not self.token:
+        if not loopback(self.bind) and not self.token:
             raise ConfigError(
                 f"--host {self.bind} would show your traffic to the network: set "
                 "NETSTATS_DASHBOARD_TOKEN to a long random secret, or bind 127.0.0.1"
             )
+        if self.token is not None:
+            check_token(self.token)
 
     @classmethod
     def from_env(
@@ -90,15 +98,6 @@ class DashboardSettings:
         )
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class BadRequest(Exception):
     pass
 
@@ -107,7 +106,13 @@ def _text(params: Mapping[str, str], name: str) -> str | None:
     value = params.get(name) or None
     if value is not None and len(value) > 255:
         raise BadRequest(f"{name}: expected at most 255 characters")
+    if value is not None and "\x00" in value:
+        raise BadRequest(f"{name}: expected text without NUL characters")
     return value
+
+
+def _zone(params: Mapping[str, str], default: str) -> str:
+    return _text(params, "tz") or default
 
 
 def _period(params: Mapping[str, str]) -> str:
@@ -115,42 +120,6 @@ def _period(params: Mapping[str, str]) -> str:
     if period not in PERIODS:
         raise BadRequest(f"period: unknown period {period!r}; expected one of {', '.join(PERIODS)}")
     return period
-
-
-class Hub:
-    """One LISTEN connection for the whole server, fanned out to every open page."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.queues: set[asyncio.Queue[str]] = set()
-
-    async def run(self) -> None:
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-                    await conn.execute("LISTEN netstats_samples")
-                    async for note in conn.notifies():
-                        for queue in list(self.queues):
-                            queue.put_nowait(note.payload)
-            except psycopg.Error as exc:
-                log.warning("LISTEN netstats_samples lost (%s); reconnecting in 2 s", exc)
-                await asyncio.sleep(2)
-
-    @contextlib.contextmanager
-    def subscribe(self) -> Any:
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        self.queues.add(queue)
-        try:
-            yield queue
-        finally:
-            self.queues.discard(queue)
-
-
-def _touches(payload: str, host: str | None, iface: str | None) -> bool:
-    series = json.loads(payload).get("series")
-    if series is None or (host is None and iface is None):
-        return True
-    return any(host in (None, s["host"]) and iface in (None, s["iface"]) for s in series)
 
 
 def _json(value: Any) -> Any:
@@ -161,12 +130,13 @@ def _json(value: Any) -> Any:
 
 def create_app(settings: DashboardSettings) -> Starlette:
     reader = PostgresReader(settings.url)
-    hub = Hub(settings.url)
+    failures = Limiter()
+    sessions = _sessions(settings.token) if settings.token else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await reader.open()
-        listener = asyncio.create_task(hub.run())
+        listener = asyncio.create_task(feed.run())
         try:
             yield
         finally:
@@ -177,13 +147,13 @@ def create_app(settings: DashboardSettings) -> Starlette:
 
     async def totals(request: Request) -> Response:
         q = request.query_params
-        tz = q.get("tz") or settings.tz
+        tz = _zone(q, settings.tz)
         row = await reader.totals(_period(q), tz, _text(q, "host"), _text(q, "iface"))
         return JSONResponse({"tz": tz, **{k: _json(v) for k, v in asdict(row).items()}})
 
     async def history(request: Request) -> Response:
         q = request.query_params
-        tz, host, iface = q.get("tz") or settings.tz, _text(q, "host"), _text(q, "iface")
+        tz, host, iface = _zone(q, settings.tz), _text(q, "host"), _text(q, "iface")
         period = _period(q)
         row = await reader.totals(period, tz, host, iface)
         if row.period_start is None:
@@ -221,25 +191,28 @@ def create_app(settings: DashboardSettings) -> Starlette:
             ],
         }
 
+    feed = LiveFeed(settings.url, live_points, settings.max_streams)
+
     async def live(request: Request) -> Response:
         q = request.query_params
-        return JSONResponse(await live_points(_text(q, "host"), _text(q, "iface")))
+        data = await feed.current((_text(q, "host"), _text(q, "iface")))
+        return Response(data, media_type="application/json")
 
     async def stream(request: Request) -> Response:
         q = request.query_params
-        host, iface = _text(q, "host"), _text(q, "iface")
+        try:
+            live_stream = feed.open((_text(q, "host"), _text(q, "iface")))
+        except TooManyStreams as exc:
+            return JSONResponse({"error": str(exc)}, 503, headers={"Retry-After": "30"})
 
         async def events() -> AsyncIterator[str]:
-            with hub.subscribe() as queue:
-                yield f"data: {json.dumps(await live_points(host, iface))}\n\n"
+            try:
+                yield f"data: {await feed.current(live_stream.filters)}\n\n"
                 while True:
-                    try:
-                        payload = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-                    except TimeoutError:
-                        yield ": still here\n\n"
-                        continue
-                    if _touches(payload, host, iface):
-                        yield f"data: {json.dumps(await live_points(host, iface))}\n\n"
+                    data = await live_stream.next(KEEPALIVE_S)
+                    yield ": still here\n\n" if data is None else f"data: {data}\n\n"
+            finally:
+                feed.close(live_stream)
 
         return StreamingResponse(
             events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
@@ -257,26 +230,61 @@ def create_app(settings: DashboardSettings) -> Starlette:
         return HTMLResponse((STATIC / "login.html").read_text())
 
     async def login(request: Request) -> Response:
-        # a plain urlencoded form: no need for a multipart parser
-        given = parse_qs((await request.body()).decode()).get("token", [""])[0]
-        if not settings.token or not hmac.compare_digest(given, settings.token):
+        client = _client(request)
+        if wait := failures.wait_s(client):
+            return _slow_down(wait)
+        try:
+            # a plain urlencoded form: no need for a multipart parser
+            given = parse_qs((await request.body()).decode()).get("token", [""])[0]
+        except UnicodeDecodeError:
+            return JSONResponse({"error": "token: expected a UTF-8 form"}, 400)
+        if settings.token is None or not same_token(given.encode(), settings.token):
+            failures.failed(client)
             return RedirectResponse("/login?failed=1", status_code=303)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, given, httponly=True, samesite="strict")
+        assert sessions is not None
+        response.set_cookie(
+            COOKIE,
+            sessions.dumps("signed-in"),
+            max_age=SESSION_S,
+            httponly=True,
+            samesite="strict",
+            secure=_https(request),
+        )
         return response
 
-    class TokenGate(BaseHTTPMiddleware):
+    def signed_in(request: Request) -> bool:
+        assert sessions is not None and settings.token is not None
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            return same_token(header[7:].encode("latin-1"), settings.token)
+        try:
+            sessions.loads(request.cookies.get(COOKIE, ""), max_age=SESSION_S)
+        except BadSignature:
+            return False
+        return True
+
+    class Gate(BaseHTTPMiddleware):
         """With NETSTATS_DASHBOARD_TOKEN set, every request needs it: a bearer header, or the
-        cookie the login form sets."""
+        signed session cookie the login form sets; wrong guesses are slowed. Without one
+        (loopback only), requests must be addressed to this machine."""
 
         async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-            if settings.token and request.url.path != "/login":
-                given = request.cookies.get(COOKIE, "")
-                header = request.headers.get("authorization", "")
-                if header.lower().startswith("bearer "):
-                    given = header[7:]
-                if not hmac.compare_digest(given, settings.token):
-                    if request.url.path == "/":
+            path = request.url.path
+            if sessions is None:
+                if not host_allowed(request.headers.get("host"), settings.bind):
+                    return JSONResponse(
+                        {"error": "Host: expected this machine's address, such as 127.0.0.1"},
+                        421,
+                    )
+            elif path not in OPEN_PATHS:
+                client = _client(request)
+                if wait := failures.wait_s(client):
+                    return _slow_down(wait)
+                if not signed_in(request):
+                    if "authorization" in request.headers or COOKIE in request.cookies:
+                        failures.failed(client)
+                    if path == "/":
                         return RedirectResponse("/login", status_code=303)
                     return JSONResponse(
                         {"error": "a token is required: Authorization: Bearer …"}, 401
@@ -300,8 +308,32 @@ def create_app(settings: DashboardSettings) -> Starlette:
             Route("/api/hosts", hosts),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(TokenGate)],
+        middleware=[Middleware(Gate)],
         lifespan=lifespan,
+    )
+
+
+def _sessions(token: str) -> URLSafeTimedSerializer:
+    """Signed, expiring session cookies; the key derives from the token, so changing the
+    token signs everyone out."""
+    key = hashlib.sha256(b"netstats dashboard sessions\0" + token.encode()).digest()
+    return URLSafeTimedSerializer(key, salt="netstats-session")
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _https(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"
+
+
+def _slow_down(wait_s: float) -> Response:
+    return JSONResponse(
+        {"error": f"too many wrong tokens from this address; try again in {wait_s:.0f} s"},
+        429,
+        headers={"Retry-After": str(max(1, round(wait_s)))},
     )
 
 

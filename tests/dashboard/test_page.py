@@ -1,7 +1,5 @@
 """The dashboard in headless Chromium (Debian's), served by uvicorn over the real database."""
 
-import socket
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,17 +7,18 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
-from netstats.dashboard import DashboardSettings, create_app
+from netstats.dashboard import DashboardSettings
 from netstats.errors import ConfigError
 from netstats.units import human_bytes, human_rate, percent
 from tests.conftest import reset
+from tests.dashboard.server import Server, free_port
 from tests.db.support import every, ingest, sample, totals
 from tests.support.clock import TZ
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TOKEN = "kQ3v9Zp2Lr7Xw4Nt8Bj6Hd1Fs5Gm0Yc-Ue"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -28,39 +27,6 @@ def conn(migrated):
     with psycopg.connect(migrated["pg15"], autocommit=True) as connection:
         reset(connection)
         yield connection
-
-
-class Server:
-    def __init__(self, settings: DashboardSettings) -> None:
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings),
-                host=settings.bind,
-                port=settings.port,
-                log_level="warning",
-                timeout_graceful_shutdown=1,
-            )
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://127.0.0.1:{settings.port}"
-
-    def __enter__(self) -> "Server":
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -192,7 +158,7 @@ def test_bad_parameters_get_400_with_a_clear_message(server):
 
 
 def test_with_a_token_every_request_needs_it(migrated, conn, browser):
-    settings = DashboardSettings(migrated["pg15"], port=free_port(), token="s3cret-token")
+    settings = DashboardSettings(migrated["pg15"], port=free_port(), token=TOKEN)
     with Server(settings) as running:
         for path in ("/api/totals", "/api/hosts", "/api/live", "/api/history", "/static/app.js"):
             assert httpx.get(running.url + path).status_code == 401, path
@@ -204,7 +170,7 @@ def test_with_a_token_every_request_needs_it(migrated, conn, browser):
         )
         assert (
             httpx.get(
-                running.url + "/api/totals", headers={"Authorization": "Bearer s3cret-token"}
+                running.url + "/api/totals", headers={"Authorization": f"Bearer {TOKEN}"}
             ).status_code
             == 200
         )
@@ -212,7 +178,7 @@ def test_with_a_token_every_request_needs_it(migrated, conn, browser):
         page = context.new_page()
         page.goto(running.url)
         assert page.url.endswith("/login")
-        page.fill("input[name=token]", "s3cret-token")
+        page.fill("input[name=token]", TOKEN)
         page.click("button[type=submit]")
         cards(page)  # signed in by cookie, the page and its stream work
         context.close()
@@ -221,4 +187,4 @@ def test_with_a_token_every_request_needs_it(migrated, conn, browser):
 def test_binding_beyond_loopback_requires_a_token(migrated):
     with pytest.raises(ConfigError, match="set NETSTATS_DASHBOARD_TOKEN"):
         DashboardSettings(migrated["pg15"], bind="0.0.0.0")
-    DashboardSettings(migrated["pg15"], bind="0.0.0.0", token="long-random-secret")
+    DashboardSettings(migrated["pg15"], bind="0.0.0.0", token=TOKEN)
