@@ -177,7 +177,7 @@ def _agent_status(args: argparse.Namespace) -> None:
     if not settings.spool.exists():
         print(f"no spool at {settings.spool}: the agent has not run here yet (NETSTATS_SPOOL)")
         return
-    spool = Spool(settings.spool)
+    spool = Spool.read_only(settings.spool)
     status = spool.status()
     spool.close()
     print(f"spool          {settings.spool}")

@@ -7,3 +7,7 @@ class NetstatsError(Exception):
 
 class ConfigError(NetstatsError):
     """A setting is missing or wrong; the message names it and the accepted values."""
+
+
+class SpoolError(NetstatsError):
+    """The agent's spool cannot be used; the message names the path and what to do."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -23,9 +24,10 @@ from dataclasses import dataclass
 
 from netstats.agent.counters import read_counters
 from netstats.agent.deltas import Reading, step
-from netstats.agent.spool import Queued, Spool
+from netstats.agent.spool import Queued, Spool, spool_error
 from netstats.agent.transports import Refused, Transport, Unreachable
 from netstats.config import AgentSettings
+from netstats.errors import NetstatsError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,8 @@ class Backoff:
 
     def failed(self, now: float) -> float:
         self.failures += 1
-        delay = random.uniform(0, min(MAX_BACKOFF_S, self.base_s * 2**self.failures))
+        # the exponent is capped: 2.0 ** 1024 overflows, and a long outage must not kill us
+        delay = random.uniform(0, min(MAX_BACKOFF_S, self.base_s * 2.0 ** min(self.failures, 32)))
         self.not_before = now + delay
         return delay
 
@@ -76,8 +79,14 @@ class Agent:
         """Read the counters and queue exact deltas with the new state; returns how many."""
         previous = self.spool.state()
         result = step(previous, self.read(), self.settings.host, self.settings.ceiling_bytes_per_s)
-        self.spool.commit_tick(result.samples, result.state)
-        if previous is None:
+        try:
+            self.spool.commit_tick(result.samples, result.state)
+        except (sqlite3.Error, OSError) as exc:
+            # Nothing is lost yet: the next tick counts from the last state that was stored.
+            raise spool_error(self.settings.spool, exc) from exc
+        if previous is None and self.spool.lost:
+            log.warning("%s; counting starts again from a baseline", self.spool.lost)
+        elif previous is None:
             log.info("first run on this machine: counters recorded as the baseline")
         for warning in result.warnings:
             log.warning("%s", warning)
@@ -153,8 +162,7 @@ class Agent:
         self._announce()
         next_tick = self.clock()
         while not stop.is_set():
-            self.tick()
-            self.flush(deadline=self.clock() + self.settings.interval_s)
+            self._guarded(self._work)
             next_tick += self.settings.interval_s
             stop.wait(max(0.0, next_tick - self.clock()))
         self.finish()
@@ -164,14 +172,27 @@ class Agent:
         await asyncio.to_thread(self._announce)
         next_tick = self.clock()
         while not stop.is_set():
-            await asyncio.to_thread(self.tick)
-            await asyncio.to_thread(self.flush, self.clock() + self.settings.interval_s)
+            await asyncio.to_thread(self._guarded, self._work)
             next_tick += self.settings.interval_s
             try:
                 await asyncio.wait_for(stop.wait(), max(0.0, next_tick - self.clock()))
             except TimeoutError:
                 pass
         await asyncio.to_thread(self.finish)
+
+    def _work(self) -> None:
+        self.tick()
+        self.flush(deadline=self.clock() + self.settings.interval_s)
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        """A daemon outlives a full disk or a bug in one tick: it says so and tries again at
+        the next one, which counts from the last state the spool stored."""
+        try:
+            work()
+        except NetstatsError as exc:
+            log.error("%s", exc)
+        except Exception:
+            log.exception("unexpected error in this tick; trying again at the next one")
 
     def _announce(self) -> None:
         reading = self.read()

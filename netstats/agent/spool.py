@@ -9,7 +9,10 @@ one; losing a whole tick is safe for the same reason.)
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from netstats.agent.deltas import MAX_INTERVAL_S, Counters, State
+from netstats.errors import SpoolError
 from netstats.sample import Sample
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -88,16 +92,73 @@ class Status:
 
 
 class Spool:
+    """Opens (or creates) the spool at `path`. A corrupted spool is moved aside, never
+    deleted, and a new one started; `lost` then says so, and likewise when a spool this
+    agent had written is missing or empty (the marker file beside it remembers)."""
+
     def __init__(self, path: Path, cap: int = DEFAULT_CAP) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.cap = cap
+        self.lost: str | None = None
+        marker = _marker(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _refuse_unwritable(path)
+            if marker.exists() and (not path.exists() or path.stat().st_size == 0):
+                self.lost = (
+                    f"the spool {path} is {'empty' if path.exists() else 'missing'} although "
+                    f"this agent has written it since {marker.read_text().strip()}: its queued "
+                    "samples and the traffic since its last tick are lost"
+                )
+            try:
+                self.db = self._open()
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise
+                aside = _move_aside(path)
+                self.lost = (
+                    f"the spool {path} is corrupted ({exc}); it was moved to {aside} and a new "
+                    "one started: the samples queued in it were not uploaded"
+                )
+                self.db = self._open()
+            if not marker.exists():
+                marker.write_text(datetime.now(UTC).isoformat(timespec="seconds") + "\n")
+        except (sqlite3.Error, OSError) as exc:
+            raise spool_error(path, exc) from exc
+
+    def _open(self) -> sqlite3.Connection:
         # One agent uses the spool at a time, though not always from the same thread
         # (run_async works in a thread pool).
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.executescript(SCHEMA)
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.executescript(SCHEMA)
+            if (check := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+                raise sqlite3.DatabaseError(check)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @classmethod
+    def read_only(cls, path: Path) -> Spool:
+        """For `netstats agent status`: reads, never writes or creates anything."""
+        spool = cls.__new__(cls)
+        spool.path, spool.cap, spool.lost = path, DEFAULT_CAP, None
+        uri = path.resolve().as_uri()
+        try:
+            try:
+                spool.db = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+                spool.db.execute("SELECT count(*) FROM queue").fetchone()
+            except sqlite3.OperationalError:
+                # WAL needs its -shm file, which a read-only disk cannot hold; nothing writes
+                # there either, so the file may be read as it lies.
+                spool.db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+                spool.db.execute("SELECT count(*) FROM queue").fetchone()
+        except (sqlite3.Error, OSError) as exc:
+            raise spool_error(path, exc) from exc
+        return spool
 
     def close(self) -> None:
         self.db.close()
@@ -241,6 +302,63 @@ class Spool:
                 updates,
             )
         return len(deletes)
+
+
+def spool_error(path: Path, exc: BaseException) -> SpoolError:
+    """One line for a person: which spool, what is wrong, what to do."""
+    text = str(exc)
+    if (
+        isinstance(exc, OSError)
+        and exc.errno == errno.ENOSPC
+        or "disk is full" in text
+        or ("disk I/O error" in text and _nearly_full(path.parent))
+    ):
+        what = (
+            "cannot grow: its disk is full; free space there or set NETSTATS_SPOOL to another disk"
+        )
+    elif isinstance(exc, PermissionError) or any(
+        words in text for words in ("readonly", "read-only", "unable to open", "Read-only")
+    ):
+        what = (
+            f"cannot be written by this user ({text}): make it and its folder writable, "
+            "or set NETSTATS_SPOOL to a writable path"
+        )
+    elif isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        what = f"is not a readable spool ({text}); `netstats agent` moves it aside and starts anew"
+    else:
+        what = f"cannot be used: {text}"
+    return SpoolError(f"spool {path} (NETSTATS_SPOOL) {what}")
+
+
+def _nearly_full(folder: Path) -> bool:
+    """SQLite says only "disk I/O error" when it cannot grow its -shm or -wal file."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".started")
+
+
+def _refuse_unwritable(path: Path) -> None:
+    """SQLite maps the -shm file into memory: one it cannot write kills the process with
+    SIGBUS, before any error could be logged."""
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists() and not os.access(part, os.W_OK):
+            raise PermissionError(errno.EACCES, "not writable", str(part))
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.rename(aside.with_name(aside.name + suffix))
+    return aside
 
 
 def _sample(row: tuple[Any, ...]) -> Sample:
