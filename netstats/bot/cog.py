@@ -91,6 +91,14 @@ class NetStats(commands.Cog):
             raise app_commands.MissingPermissions(["manage_guild"])
         return True
 
+    async def _may_see(self, interaction: discord.Interaction) -> bool:
+        """The same check for autocomplete, which discord.py runs without any check: host and
+        interface names are the owner's, not every member's."""
+        try:
+            return await self.interaction_check(interaction)
+        except app_commands.AppCommandError:
+            return False
+
     @app_commands.command(
         name="netstats", description=_("Show how much this bot's host sent and received")
     )
@@ -145,6 +153,8 @@ class NetStats(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         assert self.reader is not None
+        if not await self._may_see(interaction):
+            return []
         hosts = sorted({s.host for s in await self.reader.hosts()})
         return [
             app_commands.Choice(name=h, value=h) for h in hosts if current.lower() in h.lower()
@@ -155,6 +165,8 @@ class NetStats(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         assert self.reader is not None
+        if not await self._may_see(interaction):
+            return []
         host = getattr(interaction.namespace, "host", None)
         names = sorted({s.iface for s in await self.reader.hosts() if host in (None, s.host)})
         return [

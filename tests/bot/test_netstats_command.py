@@ -280,3 +280,23 @@ def test_the_supabase_transport_reads_the_same_figures_through_supabase_py(dsn, 
         ]
     )
     assert sorted({h.host for h in hosts}) == ["bot-1", "bot-2"]
+
+
+@pytest.mark.parametrize(
+    ("who", "extra_env"),
+    [
+        ({"permissions": 0}, {}),  # a member without Manage Server
+        ({}, {"NETSTATS_DISCORD_GUILDS": "1"}),  # a server outside the allow-list
+        ({"guild_id": None}, {}),  # a direct message
+    ],
+)
+def test_autocomplete_tells_nobody_the_check_refuses_any_name(env, conn, who, extra_env):
+    seed(conn)
+    for name, value in extra_env.items():
+        env.setenv(name, value)
+    for focused in (
+        [{"name": "host", "type": 3, "value": "", "focused": True}],
+        [{"name": "interface", "type": 3, "value": "", "focused": True}],
+    ):
+        sent = ask(env, focused, kind=4, **who)
+        assert sent[0].payload == {"type": 8, "data": {"choices": []}}
