@@ -300,3 +300,28 @@ def test_autocomplete_tells_nobody_the_check_refuses_any_name(env, conn, who, ex
     ):
         sent = ask(env, focused, kind=4, **who)
         assert sent[0].payload == {"type": 8, "data": {"choices": []}}
+
+
+def test_daily_buckets_across_dst_are_the_same_through_supabase_py(dsn, conn):
+    from netstats.config import Database
+    from netstats.reader import open_reader
+    from tests.support.postgrest import serve
+
+    start = datetime(2026, 3, 6, 5, tzinfo=UTC)  # midnight in New York, before the DST change
+    ingest(conn, every(start, 600, step_s=1200))
+
+    async def read(database):
+        reader = await open_reader(database)
+        try:
+            return await reader.series(
+                start, start + timedelta(days=8), timedelta(days=1), "America/New_York"
+            )
+        finally:
+            await reader.close()
+
+    with serve(dsn) as (url, _):
+        through_api = asyncio.run(read(Database(supabase_url=url, supabase_key="service-role-key")))
+    direct = asyncio.run(read(Database(url=dsn)))
+    assert through_api == direct
+    # 8 March has 23 hours in New York: the 9th starts at 04:00 UTC, not 05:00
+    assert [b.bucket_start.hour for b in direct] == [5, 5, 5] + [4] * 6

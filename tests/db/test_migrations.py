@@ -211,3 +211,28 @@ def test_a_database_populated_under_0001_upgrades_in_place_with_identical_totals
         assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == (
             head(),
         )
+
+
+@pytest.mark.pg_cron
+def test_the_cron_log_purge_keeps_other_applications_history(pg15_fresh):
+    dsn = create_database(pg15_fresh, CRON_DB)
+    db.upgrade(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        other = conn.execute(
+            "SELECT cron.schedule('other-app', '0 0 * * *', 'SELECT 1')"
+        ).fetchone()
+        ours = conn.execute(
+            "SELECT jobid FROM cron.job WHERE jobname = 'netstats-retention'"
+        ).fetchone()
+        for jobid in (other[0], ours[0]):
+            conn.execute(
+                "INSERT INTO cron.job_run_details (jobid, runid, command, status, end_time)"
+                " VALUES (%s, nextval('cron.runid_seq'), 'x', 'succeeded', now() - interval '30 days')",
+                [jobid],
+            )
+        (purge,) = conn.execute(
+            "SELECT command FROM cron.job WHERE jobname = 'netstats-purge-cron-log'"
+        ).fetchone()
+        conn.execute(purge)
+        left = conn.execute("SELECT jobid FROM cron.job_run_details").fetchall()
+    assert left == [other]

@@ -1,5 +1,5 @@
--- Where pg_cron is installed in this database, runs retention daily and keeps pg_cron's own
--- run log to 7 days. Scheduling by name replaces an existing job, so calling it again is a
+-- Where pg_cron is installed in this database, runs retention daily and keeps 7 days of
+-- pg_cron's run log of netstats' own jobs (other applications' history is theirs). Scheduling by name replaces an existing job, so calling it again is a
 -- no-op. Without pg_cron, `netstats maintain` runs netstats.apply_retention() instead.
 CREATE FUNCTION netstats.schedule_jobs()
 RETURNS text
@@ -13,7 +13,9 @@ BEGIN
   EXECUTE $sql$SELECT cron.schedule('netstats-retention', '17 3 * * *',
                                     'SELECT netstats.apply_retention()')$sql$;
   EXECUTE $sql$SELECT cron.schedule('netstats-purge-cron-log', '27 3 * * *',
-                 $job$DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days'$job$)$sql$;
+                 $job$DELETE FROM cron.job_run_details
+                       WHERE end_time < now() - interval '7 days'
+                         AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'netstats-%')$job$)$sql$;
   RETURN 'pg_cron jobs netstats-retention and netstats-purge-cron-log are scheduled';
 END
 $$;
