@@ -173,7 +173,9 @@ class SupabaseReader(Reader):
             if isinstance(value, timedelta):
                 # Days stay days, as psycopg sends them: a day across a DST change has 23 or
                 # 25 hours, and "86400 seconds" would cut the buckets elsewhere.
-                return f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds"
+                return (
+                    f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds"
+                )
             return value
 
         response = await self.client.rpc(function, {k: plain(v) for k, v in args.items()}).execute()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import sqlite3
 import threading
@@ -78,7 +79,13 @@ class Agent:
     def tick(self) -> int:
         """Read the counters and queue exact deltas with the new state; returns how many."""
         previous = self.spool.state()
-        result = step(previous, self.read(), self.settings.host, self.settings.ceiling_bytes_per_s)
+        result = step(
+            previous,
+            self.read(),
+            self.settings.host,
+            self.settings.ceiling_bytes_per_s,
+            self.settings.interval_s,
+        )
         try:
             self.spool.commit_tick(result.samples, result.state)
         except (sqlite3.Error, OSError) as exc:
@@ -163,7 +170,7 @@ class Agent:
         next_tick = self.clock()
         while not stop.is_set():
             self._guarded(self._work)
-            next_tick += self.settings.interval_s
+            next_tick = self._next_tick(next_tick)
             stop.wait(max(0.0, next_tick - self.clock()))
         self.finish()
 
@@ -173,12 +180,20 @@ class Agent:
         next_tick = self.clock()
         while not stop.is_set():
             await asyncio.to_thread(self._guarded, self._work)
-            next_tick += self.settings.interval_s
+            next_tick = self._next_tick(next_tick)
             try:
                 await asyncio.wait_for(stop.wait(), max(0.0, next_tick - self.clock()))
             except TimeoutError:
                 pass
         await asyncio.to_thread(self.finish)
+
+    def _next_tick(self, last: float) -> float:
+        """The next tick on the interval's grid; ticks missed (a suspended machine, a slow
+        upload) are skipped, not run back to back."""
+        interval, due, now = self.settings.interval_s, last + self.settings.interval_s, self.clock()
+        if due < now:
+            due += math.ceil((now - due) / interval) * interval
+        return due
 
     def _work(self) -> None:
         self.tick()

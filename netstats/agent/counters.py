@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -13,19 +14,35 @@ import psutil
 from netstats.agent.deltas import Counters, Reading
 
 VIRTUAL_NET = Path("/sys/devices/virtual/net")
+CLASS_NET = Path("/sys/class/net")
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+@functools.cache
+def boot_id() -> str:
+    """This boot's id: a process never outlives its boot, so it is read once."""
+    try:
+        return BOOT_ID.read_text().strip()
+    except OSError:  # not Linux: the boot time, which a clock step moves (rarely matters there)
+        return f"btime-{psutil.boot_time():.0f}"
 
 
 def read_counters(
-    include: Iterable[str] = (), exclude: Iterable[str] = (), virtual_dir: Path = VIRTUAL_NET
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    virtual_dir: Path = VIRTUAL_NET,
+    net_dir: Path = CLASS_NET,
 ) -> Reading:
     """One consistent look at every interface netstats should count."""
     wall = datetime.now(UTC)
     monotonic = time.monotonic()
     io = psutil.net_io_counters(pernic=True, nowrap=False)
     stats = psutil.net_if_stats()
-    chosen = choose_interfaces(io.keys(), include, exclude, virtual(io.keys(), virtual_dir))
+    chosen = choose_interfaces(
+        io.keys(), include, exclude, virtual(io.keys(), virtual_dir), bridged(io.keys(), net_dir)
+    )
     return Reading(
-        boot_time=psutil.boot_time(),
+        boot_id=boot_id(),
         wall=wall,
         monotonic=monotonic,
         counters={name: Counters(io[name].bytes_sent, io[name].bytes_recv) for name in chosen},
@@ -44,15 +61,24 @@ def virtual(names: Iterable[str], virtual_dir: Path = VIRTUAL_NET) -> frozenset[
     return frozenset(n for n in names if (virtual_dir / n).exists() or n == "lo")
 
 
+def bridged(names: Iterable[str], net_dir: Path = CLASS_NET) -> frozenset[str]:
+    """Bridges and the ports enslaved to them: their traffic is counted where it enters or
+    leaves the machine, and counting them too would count it two or three times."""
+    return frozenset(
+        n for n in names if (net_dir / n / "bridge").exists() or (net_dir / n / "brport").exists()
+    )
+
+
 def choose_interfaces(
     names: Iterable[str],
     include: Iterable[str],
     exclude: Iterable[str],
     virtual_names: frozenset[str],
+    bridged_names: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """NETSTATS_INTERFACES globs when given; else every physical interface, or every virtual
-    one but loopback where there is no physical one (inside a container). NETSTATS_EXCLUDE
-    globs always win."""
+    """NETSTATS_INTERFACES globs when given; else every physical interface, or, where there
+    is none (a container, an OpenVZ/LXC VPS), every virtual one but loopback, bridges and
+    bridge ports. NETSTATS_EXCLUDE globs always win."""
     names = sorted(names)
     include, exclude = list(include), list(exclude)
     if include:
@@ -60,5 +86,5 @@ def choose_interfaces(
     else:
         chosen = [n for n in names if n not in virtual_names]
         if not chosen:
-            chosen = [n for n in names if n != "lo"]
+            chosen = [n for n in names if n != "lo" and n not in bridged_names]
     return [n for n in chosen if not any(fnmatch.fnmatchcase(n, g) for g in exclude)]

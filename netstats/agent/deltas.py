@@ -3,14 +3,20 @@
 Pure: no clock, no psutil, no I/O, so every rule below is tested exhaustively.
 
 - The very first reading on a machine only records a baseline.
-- A counter that goes down (interface re-created, driver reset) or a changed boot time
-  (reboot) counts the new value as the traffic since the reset.
+- A counter that goes down (interface re-created, driver reset) or a reboot counts the new
+  value as the traffic since the reset. A reboot is a new kernel boot id, never a moved boot
+  time: /proc/stat's btime moves whenever the wall clock is stepped.
 - A jump above 1.5x the link speed, or above the configured ceiling, cannot be traffic: it is
-  treated as a reset whose traffic is unknown, counts nothing, and is logged.
+  treated as a reset whose traffic is unknown, counts nothing, and is logged. It is judged
+  over at least the configured interval: counters of some drivers move in steps, and ticks
+  a few milliseconds apart (a final tick) would otherwise throw real bytes away.
 - An interface that appeared since the last reading counts its whole counter; one that was
   present but not monitored before (a configuration change) is only baselined.
 - sampled_at keys stay unique and increasing when the wall clock steps back: a key that
-  repeated would be swallowed by the database as a duplicate, and its bytes lost.
+  repeated would be swallowed by the database as a duplicate, and its bytes lost. No sample
+  is stamped before the previous one. When the last key ran more than a minute ahead of the
+  wall clock (a clock that was wrong and has been corrected), keys follow the wall clock
+  again: otherwise every key of this boot would stay ahead, refused as from the future.
 - A gap longer than a day (the database's limit for one sample) is split into day-long
   samples that carry the same bytes in total.
 """
@@ -26,6 +32,7 @@ from netstats.sample import Sample
 MAX_INTERVAL_S = 86400.0
 LINK_HEADROOM = 1.5
 US = timedelta(microseconds=1)
+AHEAD = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +45,7 @@ class Counters:
 class Reading:
     """One look at the machine."""
 
-    boot_time: float  # seconds since the epoch, from psutil.boot_time()
+    boot_id: str  # /proc/sys/kernel/random/boot_id: new at every boot, and only then
     wall: datetime  # timezone-aware
     monotonic: float  # seconds, comparable within one boot
     counters: Mapping[str, Counters]  # the monitored interfaces
@@ -50,7 +57,7 @@ class Reading:
 class State:
     """What must survive a restart: persisted in the same transaction as the samples."""
 
-    boot_time: float
+    boot_id: str  # "" when unknown (a spool written before boot ids were kept)
     sampled_at: datetime
     monotonic: float
     counters: Mapping[str, Counters]
@@ -69,18 +76,34 @@ def step(
     reading: Reading,
     host: str,
     ceiling_bytes_per_s: float | None = None,
+    interval_s: float = 0.0,
 ) -> Step:
     if previous is None:
         return Step([], _state(reading, reading.wall), [])
 
-    rebooted = reading.boot_time != previous.boot_time
-    # Monotonic time restarts at boot; after a reboot the counters cover the uptime.
-    elapsed = reading.monotonic if rebooted else reading.monotonic - previous.monotonic
-    elapsed = max(elapsed, 1e-6)
-    sampled_at = max(reading.wall, previous.sampled_at + timedelta(seconds=elapsed))
-    sampled_at = max(sampled_at, previous.sampled_at + US)
-
     warnings: list[str] = []
+    if previous.boot_id:
+        rebooted = reading.boot_id != previous.boot_id
+    else:  # monotonic time counts from boot: it only goes back across a reboot
+        rebooted = reading.monotonic < previous.monotonic
+    rebased = previous.sampled_at - reading.wall > AHEAD
+    if rebased:
+        warnings.append(
+            f"the last sample was stamped {previous.sampled_at.isoformat()}, "
+            f"{(previous.sampled_at - reading.wall).total_seconds():.0f} s after the clock now "
+            "reads: the clock was ahead and has been corrected; stamping by the clock again"
+        )
+    # After a reboot the counters cover the uptime.
+    elapsed = max(reading.monotonic - (0 if rebooted else previous.monotonic), 1e-6)
+    if rebased:
+        sampled_at = reading.wall
+    elif rebooted:
+        sampled_at = max(reading.wall, previous.sampled_at + US)
+        # the samples never reach back before the previous one
+        elapsed = max(min(elapsed, (sampled_at - previous.sampled_at).total_seconds()), 1e-6)
+    else:
+        sampled_at = max(reading.wall, previous.sampled_at + timedelta(seconds=elapsed))
+
     deltas: dict[str, Counters] = {}
     for iface, now in sorted(reading.counters.items()):
         before = previous.counters.get(iface)
@@ -90,7 +113,9 @@ def step(
             before = Counters(0, 0)  # appeared since the last reading: all of it is new
         elif rebooted:
             before = Counters(0, 0)
-        limit = _limit(reading.link_bytes_per_s.get(iface), ceiling_bytes_per_s, elapsed)
+        limit = _limit(
+            reading.link_bytes_per_s.get(iface), ceiling_bytes_per_s, max(elapsed, interval_s)
+        )
         sent = _delta(before.bytes_sent, now.bytes_sent, limit, f"{iface} sent", warnings)
         recv = _delta(before.bytes_recv, now.bytes_recv, limit, f"{iface} received", warnings)
         deltas[iface] = Counters(sent, recv)
@@ -105,7 +130,7 @@ def step(
 
 def _state(reading: Reading, sampled_at: datetime) -> State:
     return State(
-        boot_time=reading.boot_time,
+        boot_id=reading.boot_id,
         sampled_at=sampled_at,
         monotonic=reading.monotonic,
         counters=dict(reading.counters),

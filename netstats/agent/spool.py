@@ -51,13 +51,28 @@ CREATE TABLE IF NOT EXISTS quarantine (
 );
 CREATE TABLE IF NOT EXISTS state (
     singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
-    boot_time   REAL    NOT NULL,
+    boot_id     TEXT    NOT NULL,  -- '' when unknown
     sampled_us  INTEGER NOT NULL,
     monotonic   REAL    NOT NULL,
     counters    TEXT    NOT NULL,  -- {"eth0": [sent, recv], ...}
     present     TEXT    NOT NULL   -- ["eth0", "lo", ...]
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+# Spools written before boot ids were kept hold a boot time instead; it may have moved with
+# the clock, so it is forgotten ('' = unknown: monotonic time then tells a reboot).
+BOOT_ID_UPGRADE = """
+CREATE TABLE state_new (
+    singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+    boot_id     TEXT    NOT NULL,
+    sampled_us  INTEGER NOT NULL,
+    monotonic   REAL    NOT NULL,
+    counters    TEXT    NOT NULL,
+    present     TEXT    NOT NULL
+);
+INSERT INTO state_new SELECT 1, '', sampled_us, monotonic, counters, present FROM state;
+DROP TABLE state;
+ALTER TABLE state_new RENAME TO state;
 """
 
 
@@ -134,6 +149,9 @@ class Spool:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(state)")}
+            if "boot_time" in columns:
+                db.executescript(f"BEGIN IMMEDIATE; {BOOT_ID_UPGRADE} COMMIT;")
             if (check := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
                 raise sqlite3.DatabaseError(check)
         except BaseException:
@@ -175,13 +193,13 @@ class Spool:
 
     def state(self) -> State | None:
         row = self.db.execute(
-            "SELECT boot_time, sampled_us, monotonic, counters, present FROM state"
+            "SELECT boot_id, sampled_us, monotonic, counters, present FROM state"
         ).fetchone()
         if row is None:
             return None
-        boot_time, sampled_us, monotonic, counters, present = row
+        boot_id, sampled_us, monotonic, counters, present = row
         return State(
-            boot_time=boot_time,
+            boot_id=boot_id,
             sampled_at=from_us(sampled_us),
             monotonic=monotonic,
             counters={k: Counters(*v) for k, v in json.loads(counters).items()},
@@ -202,7 +220,7 @@ class Spool:
             db.execute(
                 "INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?)",
                 (
-                    state.boot_time,
+                    state.boot_id,
                     to_us(state.sampled_at),
                     state.monotonic,
                     json.dumps(

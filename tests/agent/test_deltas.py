@@ -6,19 +6,19 @@ from hypothesis import strategies as st
 from netstats.agent.deltas import MAX_INTERVAL_S, Counters, Reading, State, step
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
-BOOT = 1_700_000_000.0
+BOOT = "6f1c1c5e-0d44-4f0e-9d1c-6a3f2f7c9a10"
 
 
 def reading(
     seconds: float,
-    boot: float = BOOT,
+    boot: str = BOOT,
     present: tuple[str, ...] | None = None,
     link: dict | None = None,
     wall: datetime | None = None,
     **counters: tuple[int, int],
 ) -> Reading:
     return Reading(
-        boot_time=boot,
+        boot_id=boot,
         wall=wall or T0 + timedelta(seconds=seconds),
         monotonic=seconds,
         counters={k: Counters(*v) for k, v in counters.items()},
@@ -63,7 +63,7 @@ def test_counter_reset_counts_new_value():
 
 def test_reboot_counts_the_counters_since_boot_even_when_they_are_higher():
     _, after = run(
-        reading(100_000, eth0=(5000, 7000)), reading(60, boot=BOOT + 100_100, eth0=(9000, 100))
+        reading(100_000, eth0=(5000, 7000)), reading(60, boot="next-boot", eth0=(9000, 100))
     )
     assert bytes_of(after) == {"eth0": (9000, 100)}
     assert after.samples[0].interval_s == 60  # the uptime
@@ -116,8 +116,8 @@ def test_keys_stay_increasing_when_the_wall_clock_steps_back():
     results = run(
         reading(100, eth0=(0, 0)),
         reading(110, eth0=(10, 10)),
-        reading(120, eth0=(20, 20), wall=T0),  # the clock jumped back 120 s
-        reading(120.000001, eth0=(30, 30), wall=T0),
+        reading(120, eth0=(20, 20), wall=T0 + timedelta(seconds=80)),  # 40 s back
+        reading(120.000001, eth0=(30, 30), wall=T0 + timedelta(seconds=80)),
     )
     times = [r.samples[0].sampled_at for r in results[1:]]
     assert times == sorted(set(times))
@@ -153,11 +153,11 @@ def test_counted_bytes_equal_the_traffic_whenever_the_counters_can_tell(history)
     back past its old value within one interval (no reader can tell that from no reset)."""
     counter, boot, clock, mono = [5000, 9000], BOOT, 0.0, 1000.0
     true, got, keys, hidden_reset = [0, 0], [0, 0], [], False
-    state = step(None, reading(mono, boot=boot, eth0=tuple(counter)), "h").state
+    state = step(None, reading(mono, boot=boot, eth0=tuple(counter), wall=T0), "h").state
     for sent, recv, event, seconds in history:
         clock += seconds
         if event == "reboot":
-            boot, mono = boot + clock + 1, 0.0
+            boot, mono = f"boot-{clock}", 0.0
         mono += seconds
         before = counter
         if event in ("reset", "reboot"):
@@ -177,3 +177,102 @@ def test_counted_bytes_equal_the_traffic_whenever_the_counters_can_tell(history)
     if not hidden_reset:
         assert got == true
     assert keys == sorted(set(keys))
+
+
+TB = 10**12
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(
+                -3600, 3600
+            ),  # the wall clock stepped by this many seconds (chrony, VM resume)
+            st.integers(0, 10**9),  # traffic in the interval
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_a_stepped_clock_is_no_reboot(steps):
+    """psutil's boot time is btime in /proc/stat, which moves with every clock step; the boot
+    id does not. 30 days of uptime and 5 TB on the counters: a step counts nothing extra."""
+    mono, counter, offset = 30 * 86400.0, 5 * TB, 0.0
+    state = step(None, reading(mono, eth0=(counter, counter)), "h").state
+    got, true, keys = 0, 0, [state.sampled_at]
+    for jump, traffic in steps:
+        mono += 10
+        offset += jump
+        counter += traffic
+        true += traffic
+        wall = T0 + timedelta(seconds=mono + offset)
+        result = step(state, reading(mono, eth0=(counter, counter), wall=wall), "h")
+        state = result.state
+        got += sum(x.bytes_sent for x in result.samples)
+        keys += [x.sampled_at for x in result.samples]
+        assert all(x.interval_s == 10 for x in result.samples)
+    assert got == true
+    rebased = [k for a, k in zip(keys, keys[1:], strict=False) if k <= a]
+    assert not rebased or any(j < -60 for j, _ in steps)  # keys go back only after a re-base
+
+
+def test_after_a_reboot_no_sample_reaches_back_before_the_previous_one():
+    # down for an hour after the last sample, up for a week: the counters cover the week,
+    # the samples only the time since the last sample
+    before, after = run(
+        reading(500, eth0=(10, 10)),
+        reading(7 * 86400, boot="next-boot", eth0=(3000, 3000), wall=T0 + timedelta(seconds=3600)),
+    )
+    assert sum(s.bytes_sent for s in after.samples) == 3000
+    first = min(s.sampled_at - timedelta(seconds=s.interval_s) for s in after.samples)
+    assert first >= before.state.sampled_at
+
+
+def test_keys_follow_the_clock_again_once_it_was_corrected():
+    """A tick stamped by a clock an hour ahead must not keep every later key ahead (the
+    database refuses samples more than 5 minutes in its future)."""
+    ahead = T0 + timedelta(hours=1)
+    first, second, third = run(
+        reading(100, eth0=(0, 0), wall=ahead),
+        reading(110, eth0=(10, 10), wall=T0 + timedelta(seconds=110)),
+        reading(120, eth0=(20, 20), wall=T0 + timedelta(seconds=120)),
+    )
+    assert "the clock was ahead and has been corrected" in second.warnings[0]
+    assert [s.sampled_at for s in second.samples + third.samples] == [
+        T0 + timedelta(seconds=110),
+        T0 + timedelta(seconds=120),
+    ]
+    assert sum(s.bytes_sent for s in second.samples + third.samples) == 20
+
+
+def test_a_jump_is_judged_over_at_least_the_interval():
+    """A final tick 5 ms after the last: the driver's counter moved a step of 1 MB, which a
+    10 Mbit/s link cannot carry in 5 ms but can in the 10 s interval."""
+    link = {"tun0": 1_250_000.0}  # tun reports 10 Mbit/s, whatever it really carries
+    first = step(None, reading(100, tun0=(0, 0), link=link), "h").state
+    judged = step(first, reading(100.005, tun0=(1_000_000, 0), link=link), "h", None, 10.0)
+    assert bytes_of(judged) == {"tun0": (1_000_000, 0)} and judged.warnings == []
+    unjudged = step(first, reading(100.005, tun0=(1_000_000, 0), link=link), "h", None, 0.0)
+    assert bytes_of(unjudged) == {"tun0": (0, 0)}  # what the old rule did: a real MB lost
+
+
+def test_a_spool_from_before_boot_ids_tells_a_reboot_by_monotonic_time():
+    old = State("", T0, 5000.0, {"eth0": Counters(100, 100)}, frozenset({"eth0"}))
+    same = step(old, reading(5010, eth0=(150, 150), wall=T0 + timedelta(seconds=10)), "h")
+    assert bytes_of(same) == {"eth0": (50, 50)}
+    rebooted = step(old, reading(20, eth0=(150, 150), wall=T0 + timedelta(seconds=60)), "h")
+    assert bytes_of(rebooted) == {"eth0": (150, 150)}
+
+
+def test_without_a_physical_interface_bridges_and_their_ports_are_not_counted(tmp_path):
+    """An LXC/OpenVZ VPS with Docker: venet0 carries the traffic once; docker0 and the veths
+    enslaved to it carry the containers' share of it again."""
+    from netstats.agent.counters import bridged, choose_interfaces
+
+    names = ["lo", "venet0", "docker0", "veth1a2b", "veth3c4d", "wg0"]
+    (tmp_path / "docker0" / "bridge").mkdir(parents=True)
+    for port in ("veth1a2b", "veth3c4d"):
+        (tmp_path / port / "brport").mkdir(parents=True)
+    virtual = frozenset(names)  # no physical interface at all
+    chosen = choose_interfaces(names, [], [], virtual, bridged(names, tmp_path))
+    assert chosen == ["venet0", "wg0"]

@@ -1,5 +1,6 @@
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -15,7 +16,7 @@ T0 = datetime(2026, 3, 2, tzinfo=UTC)
 
 def state(n: int) -> State:
     return State(
-        1.0,
+        "boot-1",
         T0 + timedelta(seconds=n),
         float(n),
         {"eth0": Counters(n, 2 * n)},
@@ -94,7 +95,7 @@ WRITER = textwrap.dedent(
         total = n * (n + 1) // 2
         spool.commit_tick(
             [Sample("h", "eth0", t0 + timedelta(seconds=n), 1.0, n, 0)],
-            State(1.0, t0 + timedelta(seconds=n), float(n), {"eth0": Counters(total, 0)}, frozenset({"eth0"})),
+            State("boot-1", t0 + timedelta(seconds=n), float(n), {"eth0": Counters(total, 0)}, frozenset({"eth0"})),
         )
     """
 )
@@ -117,3 +118,25 @@ def test_sigkill_at_any_instant_loses_no_tick_and_splits_none(tmp_path):
         assert saved is not None and len(queued) == int(saved.monotonic)
         assert sum(q.sample.bytes_sent for q in queued) == saved.counters["eth0"].bytes_sent
         spool.close()
+
+
+def test_a_spool_written_before_boot_ids_keeps_its_queue_and_forgets_the_boot_time(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE queue (id INTEGER PRIMARY KEY, host TEXT NOT NULL, iface TEXT NOT NULL,
+            sampled_us INTEGER NOT NULL, interval_s REAL NOT NULL, bytes_sent INTEGER NOT NULL,
+            bytes_recv INTEGER NOT NULL);
+        CREATE TABLE state (singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+            boot_time REAL NOT NULL, sampled_us INTEGER NOT NULL, monotonic REAL NOT NULL,
+            counters TEXT NOT NULL, present TEXT NOT NULL);
+        INSERT INTO queue VALUES (1, 'bot-1', 'eth0', 1772409600000000, 10.0, 5, 6);
+        INSERT INTO state VALUES (1, 1700000000.0, 1772409600000000, 123.5, '{"eth0": [7, 8]}', '["eth0"]');
+        """
+    )
+    old.commit()
+    old.close()
+    spool = Spool(path)
+    assert spool.state() == State("", T0, 123.5, {"eth0": Counters(7, 8)}, frozenset({"eth0"}))
+    assert [(q.sample.bytes_sent, q.sample.bytes_recv) for q in spool.oldest(10)] == [(5, 6)]

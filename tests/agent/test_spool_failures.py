@@ -99,7 +99,7 @@ def test_a_full_disk_is_one_line_and_the_daemon_survives_it_losing_nothing(mount
         if n == 5:
             (mount / "filler").unlink()
         return Reading(
-            1.0,
+            "boot-1",
             t0 + timedelta(seconds=n),
             float(n),
             {"eth0": Counters(counters[n], 0)},

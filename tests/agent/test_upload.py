@@ -26,7 +26,7 @@ class Machine:
     def __call__(self) -> Reading:
         n = next(self.n)
         return Reading(
-            boot_time=1.0,
+            boot_id="boot-1",
             wall=self.start + timedelta(seconds=10 * n),
             monotonic=10.0 * n,
             counters={"eth0": Counters(1000 * n, 3000 * n)},
