@@ -59,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status", help="spool depth, quarantined samples, last upload, interfaces"
     )
     agent_status.set_defaults(run=_agent_status)
+    agent_requeue = agent_commands.add_parser(
+        "requeue", help="send quarantined samples again (after fixing the clock or the database)"
+    )
+    agent_requeue.set_defaults(run=_agent_requeue)
 
     bot = commands.add_parser("bot", help="run a Discord bot with /netstats (DISCORD_TOKEN)")
     bot.set_defaults(run=_bot)
@@ -74,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "upgrade", help="migrate NETSTATS_DATABASE_URL to the newest schema"
     )
     upgrade.add_argument("--url", help="database URL (default: NETSTATS_DATABASE_URL)")
-    upgrade.set_defaults(run=lambda args: _db().upgrade(args.url))
+    upgrade.set_defaults(run=_db_upgrade)
     login = database_commands.add_parser(
         "agent-login",
         help="create a login for one agent that may write only its own hosts' samples",
@@ -103,14 +107,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)-8s %(name)s %(message)s",
     )
-    if not args.verbose:  # Alembic announces its plugins and dialect at INFO
-        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if not args.verbose:  # Alembic announces its plugins, dialect and DDL mode at INFO
+        for name in ("alembic.runtime.plugins", "alembic.runtime.migration"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     try:
         args.run(args)
-    except NetstatsError as exc:
-        print(f"netstats: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        message = _explain(exc)
+        if message is None or args.verbose:
+            raise
+        print(f"netstats: {message}", file=sys.stderr)
         return 2
     return 0
+
+
+def _explain(exc: BaseException) -> str | None:
+    """One line for a person, for every failure that is not a bug in netstats."""
+    if isinstance(exc, NetstatsError):
+        return str(exc)
+    module = type(exc).__module__
+    if module.startswith(("psycopg", "sqlalchemy")):
+        cause = exc
+        while module.startswith("sqlalchemy") and cause.__cause__ is not None:
+            cause = cause.__cause__  # Alembic wraps psycopg's error
+            module = type(cause).__module__
+        diag = getattr(cause, "diag", None)
+        primary = getattr(diag, "message_primary", None)
+        sqlstate = getattr(cause, "sqlstate", None) or ""
+        first = primary or str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        if sqlstate.startswith("42501"):
+            return (
+                f"the database refused: {first}; the role in NETSTATS_DATABASE_URL lacks a "
+                "privilege (see README: roles)"
+            )
+        if sqlstate.startswith("22"):
+            return f"the database refused: {first}"
+        if primary is None or sqlstate.startswith("08") or "Timeout" in type(cause).__name__:
+            return (
+                f"cannot reach the database ({first or type(cause).__name__}): check "
+                "NETSTATS_DATABASE_URL, or start `netstats up`"
+            )
+        return f"the database refused: {first}"
+    if module.startswith(("httpx", "postgrest")):
+        return f"cannot reach Supabase ({exc}): check SUPABASE_URL and SUPABASE_KEY"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    return None
+
+
+def _db_upgrade(args: argparse.Namespace) -> None:
+    db = _db()
+    db.upgrade(args.url)
+    print(f"netstats: the database schema is at revision {db.head()}", file=sys.stderr)
 
 
 def _db() -> ModuleType:
@@ -198,6 +248,18 @@ def _agent_status(args: argparse.Namespace) -> None:
             )
 
 
+def _agent_requeue(args: argparse.Namespace) -> None:
+    from netstats.agent.spool import Spool
+
+    settings = _agent_settings(args)
+    spool = Spool(settings.spool)
+    try:
+        moved = spool.requeue()
+    finally:
+        spool.close()
+    print(f"{moved} quarantined samples queued again; the agent sends them at its next upload")
+
+
 def _up(args: argparse.Namespace) -> None:
     from netstats.up import default_data_dir, up
 
@@ -207,6 +269,8 @@ def _up(args: argparse.Namespace) -> None:
 def _report(args: argparse.Namespace) -> None:
     from netstats.report import ROWS, render
 
+    if not args.verbose:  # one answer or one line of why not, not the pool's retries
+        logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     periods = [args.period] if args.period else [p for p, _ in ROWS]
     tz = args.tz or os.environ.get("NETSTATS_TZ") or "UTC"
 

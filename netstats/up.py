@@ -8,12 +8,14 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
 from netstats.config import AgentSettings, Database
+from netstats.errors import ConfigError, NetstatsError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,11 @@ async def up(data_dir: Path, port: int) -> None:
     from netstats.agent.transports import connect
     from netstats.db.cluster import Cluster, embedded_bindir, start_cluster
 
+    if os.environ.get("NETSTATS_AGENT_IN_BOT") == "1":
+        raise ConfigError(
+            "NETSTATS_AGENT_IN_BOT=1 would run a second agent beside the one netstats up runs, "
+            "on the same spool: unset it for netstats up"
+        )
     configured = any(os.environ.get(v) for v in ("NETSTATS_DATABASE_URL", "SUPABASE_URL"))
     cluster: Cluster | None = None
     if configured:
@@ -44,9 +51,13 @@ async def up(data_dir: Path, port: int) -> None:
         cluster = await asyncio.to_thread(start_cluster, embedded_bindir(), data_dir)
         database = Database(url=cluster.dsn())
     try:
-        if database.url:
+        if cluster is not None and database.url:
             say("bringing the database schema up to date …")
             await asyncio.to_thread(db.upgrade, database.url)
+        elif database.url:
+            # A shared database is migrated on purpose, by `netstats db upgrade`: other hosts
+            # may run another netstats against it.
+            await asyncio.to_thread(db.require_current, database.url)
         settings = AgentSettings.from_env()
         agent = Agent(settings, connect(database))
         reading = await asyncio.to_thread(agent.read)
@@ -58,32 +69,38 @@ async def up(data_dir: Path, port: int) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with contextlib.AsyncExitStack() as services:
-            tasks = [asyncio.create_task(agent.run_async(stop))]
-            if database.url:
-                tasks.append(await _dashboard(database.url, port, stop))
-                say(f"dashboard on http://127.0.0.1:{port}/")
-                if cluster is not None:
-                    say(f"database URL for other tools: {database.url}")
-                    tasks.append(asyncio.create_task(_retention(database.url, stop)))
-            else:
-                say("no dashboard: it needs NETSTATS_DATABASE_URL (Supabase: the session pooler)")
-            if os.environ.get("DISCORD_TOKEN"):
-                tasks.append(asyncio.create_task(_bot(stop)))
-                say("Discord bot starting with /netstats")
-            say("running; Ctrl-C stops")
-            services.callback(agent.close)
-            await stop.wait()
-            say("stopping …")
-            await asyncio.gather(*tasks)
+        try:
+            # A task that fails ends them all, loudly: never an agent silently gone.
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(agent.run_async(stop))
+                if database.url:
+                    tasks.create_task(await _dashboard(database.url, port, stop))
+                    say(f"dashboard on http://127.0.0.1:{port}/")
+                    if cluster is not None:
+                        say(f"database URL for other tools: {database.url}")
+                        tasks.create_task(_retention(database.url, stop))
+                else:
+                    say(
+                        "no dashboard: it needs NETSTATS_DATABASE_URL (Supabase: the session pooler)"
+                    )
+                if os.environ.get("DISCORD_TOKEN"):
+                    tasks.create_task(_bot(stop))
+                    say("Discord bot starting with /netstats")
+                say("running; Ctrl-C stops")
+                await stop.wait()
+                say("stopping …")
+        except* NetstatsError as failed:
+            raise failed.exceptions[0] from None
+        finally:
+            agent.close()
     finally:
         if cluster is not None:
             await asyncio.to_thread(cluster.stop)
             say(f"stopped; your data stays in {data_dir}")
 
 
-async def _dashboard(url: str, port: int, stop: asyncio.Event) -> asyncio.Task[None]:
-    """Starts the dashboard and returns once it listens; the task ends after `stop`."""
+async def _dashboard(url: str, port: int, stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+    """Starts the dashboard and returns once it listens, with what to run until `stop`."""
     import uvicorn
 
     from netstats.dashboard import DashboardSettings, create_app
@@ -115,7 +132,7 @@ async def _dashboard(url: str, port: int, stop: asyncio.Event) -> asyncio.Task[N
         server.should_exit = True
         await serving
 
-    return asyncio.create_task(run())
+    return run()
 
 
 async def _retention(url: str, stop: asyncio.Event) -> None:

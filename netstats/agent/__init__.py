@@ -169,7 +169,7 @@ class Agent:
         self._announce()
         next_tick = self.clock()
         while not stop.is_set():
-            self._guarded(self._work)
+            self.cycle()
             next_tick = self._next_tick(next_tick)
             stop.wait(max(0.0, next_tick - self.clock()))
         self.finish()
@@ -179,7 +179,7 @@ class Agent:
         await asyncio.to_thread(self._announce)
         next_tick = self.clock()
         while not stop.is_set():
-            await asyncio.to_thread(self._guarded, self._work)
+            await asyncio.to_thread(self.cycle)
             next_tick = self._next_tick(next_tick)
             try:
                 await asyncio.wait_for(stop.wait(), max(0.0, next_tick - self.clock()))
@@ -195,15 +195,13 @@ class Agent:
             due += math.ceil((now - due) / interval) * interval
         return due
 
-    def _work(self) -> None:
-        self.tick()
-        self.flush(deadline=self.clock() + self.settings.interval_s)
-
-    def _guarded(self, work: Callable[[], None]) -> None:
-        """A daemon outlives a full disk or a bug in one tick: it says so and tries again at
-        the next one, which counts from the last state the spool stored."""
+    def cycle(self) -> None:
+        """One tick and the uploads until the next one is due. A daemon outlives a full disk
+        or a bug in one tick: it says so and tries again at the next, which counts from the
+        last state the spool stored."""
         try:
-            work()
+            self.tick()
+            self.flush(deadline=self.clock() + self.settings.interval_s)
         except NetstatsError as exc:
             log.error("%s", exc)
         except Exception:

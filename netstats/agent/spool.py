@@ -10,11 +10,13 @@ one; losing a whole tick is safe for the same reason.)
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -111,6 +113,8 @@ class Spool:
     deleted, and a new one started; `lost` then says so, and likewise when a spool this
     agent had written is missing or empty (the marker file beside it remembers)."""
 
+    _unlock: Callable[[], None] = staticmethod(lambda: None)
+
     def __init__(self, path: Path, cap: int = DEFAULT_CAP) -> None:
         self.path = path
         self.cap = cap
@@ -119,6 +123,8 @@ class Spool:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _refuse_unwritable(path)
+            # released by close(), or when this object is collected
+            self._unlock = weakref.finalize(self, os.close, _lock(path))
             if marker.exists() and (not path.exists() or path.stat().st_size == 0):
                 self.lost = (
                     f"the spool {path} is {'empty' if path.exists() else 'missing'} although "
@@ -180,6 +186,7 @@ class Spool:
 
     def close(self) -> None:
         self.db.close()
+        self._unlock()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -257,6 +264,18 @@ class Spool:
                 (error, datetime.now(UTC).isoformat(timespec="seconds"), item.id),
             )
             db.execute("DELETE FROM queue WHERE id = ?", (item.id,))
+
+    def requeue(self) -> int:
+        """Quarantined samples back into the queue, for another try (after the clock or the
+        database was fixed); returns how many."""
+        with self._transaction() as db:
+            moved = db.execute(
+                "INSERT INTO queue (host, iface, sampled_us, interval_s, bytes_sent, bytes_recv)"
+                " SELECT host, iface, sampled_us, interval_s, bytes_sent, bytes_recv"
+                " FROM quarantine ORDER BY id"
+            ).rowcount
+            db.execute("DELETE FROM quarantine")
+        return int(moved)
 
     def depth(self) -> int:
         row = self.db.execute("SELECT count(*) FROM queue").fetchone()
@@ -354,6 +373,24 @@ def _nearly_full(folder: Path) -> bool:
         return shutil.disk_usage(folder).free < 1 << 20
     except OSError:
         return False
+
+
+def _lock(path: Path) -> int:
+    """One agent per spool, for the life of the process: a second one would compute deltas
+    from the same state and count every byte twice. Returns the locked file descriptor."""
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise SpoolError(
+            f"spool {path} (NETSTATS_SPOOL) is in use by another netstats agent (PID {holder}): "
+            "run one agent per machine, or give each its own NETSTATS_SPOOL and NETSTATS_HOST"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
 
 
 def _marker(path: Path) -> Path:

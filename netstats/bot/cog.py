@@ -207,10 +207,7 @@ class NetStats(commands.Cog):
     @tasks.loop(seconds=10)
     async def sample(self) -> None:
         assert self.agent is not None
-        await asyncio.to_thread(self.agent.tick)
-        await asyncio.to_thread(
-            self.agent.flush, self.agent.clock() + self.agent.settings.interval_s
-        )
+        await asyncio.to_thread(self.agent.cycle)
 
     @sample.before_loop
     async def _ready(self) -> None:

@@ -96,8 +96,47 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
     from alembic import command
+    from alembic.util import CommandError
 
-    command.upgrade(alembic_config(database_url(url)), revision)
+    try:
+        command.upgrade(alembic_config(database_url(url)), revision)
+    except CommandError as exc:
+        if "Can't locate revision" not in str(exc):
+            raise
+        raise ConfigError(
+            f"this database was migrated by a newer netstats ({exc}); upgrade netstats on this "
+            "host: netstats never moves a database's schema or functions back"
+        ) from None
+
+
+def head() -> str:
+    """The newest schema revision this netstats knows."""
+    from alembic.script import ScriptDirectory
+
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
+
+
+def require_current(url: str) -> None:
+    """Refuse to run against a database whose schema is not this netstats' own."""
+    import psycopg
+
+    head_revision = head()
+    try:
+        with psycopg.connect(url, connect_timeout=10) as conn:
+            row = conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone()
+    except psycopg.errors.UndefinedTable:
+        row = None
+    except psycopg.Error as exc:
+        raise ConfigError(
+            f"cannot reach the database ({exc}); check NETSTATS_DATABASE_URL"
+        ) from None
+    current = row[0] if row else None
+    if current != head_revision:
+        raise ConfigError(
+            f"the database is at schema revision {current or 'none'}, this netstats needs "
+            f"{head_revision}: "
+            "run `netstats db upgrade` once every host that uses it runs this netstats or newer"
+        )
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:

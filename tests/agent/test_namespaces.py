@@ -120,7 +120,7 @@ def wait_for_state(spool_path: Path, ticks_after: float = 0.0):
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if spool_path.exists():
-            spool = Spool(spool_path)
+            spool = Spool.read_only(spool_path)
             state = spool.state()
             spool.close()
             if state is not None and (ticks_after == 0 or state.monotonic >= ticks_after):
@@ -164,7 +164,7 @@ def test_loopback_traffic_is_counted_exactly_through_kill_outage_and_stop(
     assert second.signal(signal.SIGTERM) == 0, second.log
 
     final = kernel(ns, "lo")
-    left = Spool(spool)
+    left = Spool.read_only(spool)
     status = left.status()
     left.close()
     assert status.quarantined == []

@@ -7,8 +7,11 @@ import textwrap
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from netstats.agent.deltas import Counters, State
 from netstats.agent.spool import Spool
+from netstats.errors import SpoolError
 from netstats.sample import Sample
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -140,3 +143,24 @@ def test_a_spool_written_before_boot_ids_keeps_its_queue_and_forgets_the_boot_ti
     spool = Spool(path)
     assert spool.state() == State("", T0, 123.5, {"eth0": Counters(7, 8)}, frozenset({"eth0"}))
     assert [(q.sample.bytes_sent, q.sample.bytes_recv) for q in spool.oldest(10)] == [(5, 6)]
+
+
+def test_a_second_agent_on_the_same_spool_is_refused_naming_the_first(tmp_path):
+    path = tmp_path / "spool.sqlite3"
+    first = Spool(path)
+    with pytest.raises(
+        SpoolError, match=rf"in use by another netstats agent \(PID {os.getpid()}\)"
+    ):
+        Spool(path)
+    first.close()
+    Spool(path).close()  # free again once the first is gone
+
+
+def test_requeue_moves_quarantined_samples_back_in_order(tmp_path):
+    spool = Spool(tmp_path / "spool.sqlite3")
+    spool.commit_tick([sample(1), sample(2), sample(3)], state(3))
+    for queued in spool.oldest(2):
+        spool.quarantine(queued, "samples[0].sampled_at: … more than 5 minutes after …")
+    assert spool.requeue() == 2
+    assert [q.sample for q in spool.oldest(10)] == [sample(3), sample(1), sample(2)]
+    assert spool.status().quarantined == []

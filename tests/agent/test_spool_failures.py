@@ -111,7 +111,7 @@ def test_a_full_disk_is_one_line_and_the_daemon_survives_it_losing_nothing(mount
     agent = Agent(AgentSettings("spool-host", 1, spool=mount / "daemon.sqlite3"), kept, read=read)
     with caplog.at_level(logging.ERROR, "netstats.agent"):
         for _ in counters:
-            agent._guarded(agent._work)  # the body of Agent.run's loop
+            agent.cycle()  # the body of Agent.run's loop
     agent.close()
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 3 and all("NETSTATS_SPOOL" in e and "disk is full" in e for e in errors)
