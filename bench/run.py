@@ -65,6 +65,27 @@ def bench_totals(dsn: str, label: str, runs: int, lines: list[str]) -> None:
             )
 
 
+SERIES_CALLS = {
+    "live chart: last 15 min, 10 s buckets": (
+        "SELECT * FROM netstats_series(now() - interval '15 minutes', now(), '10 seconds')"
+    ),
+    "today, hourly (Asia/Tokyo)": (
+        "SELECT * FROM netstats_series(date_trunc('day', now(), 'Asia/Tokyo'), "
+        "date_trunc('day', now(), 'Asia/Tokyo') + interval '1 day', '1 hour', 'Asia/Tokyo')"
+    ),
+    "all history, weekly (Asia/Tokyo)": (
+        "SELECT * FROM netstats_series(now() - interval '400 days', now(), '7 days', 'Asia/Tokyo')"
+    ),
+}
+
+
+def bench_series(dsn: str, label: str, runs: int, lines: list[str]) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for name, sql in SERIES_CALLS.items():
+            med, p99 = ms(timings(lambda sql=sql: conn.execute(sql).fetchall(), runs))
+            lines.append(f"| {label} | {name} | {med:.3f} | {p99:.3f} |")
+
+
 def bench_month_baselines(dsn: str, runs: int, lines: list[str]) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         start, end = conn.execute(
@@ -234,6 +255,9 @@ def main() -> None:
                 runs,
                 totals_lines,
             )
+            series_lines: list[str] = []
+            bench_series(dsns["one_host_year"], "1 host x 2 ifaces", runs, series_lines)
+            bench_series(dsns["many_hosts"], f"{hosts_b} hosts x 2 ifaces", runs, series_lines)
             baseline_lines: list[str] = []
             bench_month_baselines(dsns["one_host_year"], runs, baseline_lines)
             ingest_lines: list[str] = []
@@ -264,6 +288,12 @@ def main() -> None:
             "| data set | call | median ms | p99 ms |",
             "|---|---|---|---|",
             *totals_lines,
+            "",
+            "## Series for charts (every host; client round trip included)",
+            "",
+            "| data set | call | median ms | p99 ms |",
+            "|---|---|---|---|",
+            *series_lines,
             "",
             "## Month total against summing raw rows",
             "",

@@ -49,6 +49,7 @@ class Bucket:
     bytes_sent: int
     bytes_recv: int
     samples: int
+    seconds: float  # monitored seconds: the samples' intervals ÷ the interfaces that reported
 
 
 @dataclass(frozen=True, slots=True)

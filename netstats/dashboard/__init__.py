@@ -181,13 +181,14 @@ def create_app(settings: DashboardSettings) -> Starlette:
             host,
             iface,
         )
-        seconds = LIVE_STEP.total_seconds()
+        # A bucket's rate is its bytes over the seconds its samples cover: a 60 s sample in
+        # a 10 s bucket is 60 s of traffic, not a spike six times too high.
         return {
-            "step_s": seconds,
+            "step_s": LIVE_STEP.total_seconds(),
             "points": [
-                [b.bucket_start.timestamp(), (b.bytes_sent + b.bytes_recv) * 8 / seconds]
+                [b.bucket_start.timestamp(), (b.bytes_sent + b.bytes_recv) * 8 / b.seconds]
                 for b in buckets
-                if b.samples
+                if b.samples and b.seconds > 0
             ],
         }
 

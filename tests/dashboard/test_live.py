@@ -2,11 +2,14 @@
 the same filters, and a slow stream holds only the newest answer."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import httpx
 import psycopg
 
+from netstats.dashboard import DashboardSettings
 from netstats.dashboard.live import LiveFeed
+from tests.dashboard.server import Server, free_port
 from tests.db.support import ingest, sample
 
 
@@ -55,3 +58,20 @@ def test_a_slow_stream_keeps_only_the_newest_answer():
         return first, second, feed.open_streams
 
     assert asyncio.run(main()) == ("999", None, 0)
+
+
+def test_the_live_rate_is_bytes_over_the_seconds_the_samples_cover(migrated):
+    """An agent at a 60 s interval sends one sample every sixth 10 s bucket: 1 MB/s is
+    8 Mbit/s in every point, not 48 Mbit/s spikes."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    rows = [
+        sample(now - timedelta(seconds=60 * k), 60_000_000, 0, interval_s=60.0)
+        for k in range(1, 10)
+    ]
+    with psycopg.connect(migrated["pg15"], autocommit=True) as pg15:
+        pg15.execute("TRUNCATE netstats.samples, netstats.rollups")
+        ingest(pg15, rows)
+        with Server(DashboardSettings(migrated["pg15"], port=free_port())) as running:
+            points = httpx.get(running.url + "/api/live").json()["points"]
+    assert len(points) == 9
+    assert {round(rate) for _, rate in points} == {8_000_000}

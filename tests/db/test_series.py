@@ -152,3 +152,28 @@ def test_series_buckets_equal_the_sum_of_their_samples(
             sum(s.bytes_recv for s in inside),
             len(inside),
         ), (i, row)
+        reporting = {(s.host, s.iface) for s in inside}
+        monitored = sum(s.interval_s for s in inside) / len(reporting) if inside else 0
+        assert row["seconds"] == pytest.approx(monitored), (i, row)
+
+
+def test_the_live_chart_reads_only_its_window_of_raw_rows_for_all_hosts(conn):
+    """Series descend per series like totals: a 10-second chart of the last 15 minutes reads
+    the raw rows of those minutes, not every host's whole history."""
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    for h in range(20):
+        ingest(conn, every(start, 2160, host=f"bot-{h}"))  # 6 hours at 10 s
+    conn.execute("ANALYZE netstats.samples")
+    end = start + timedelta(hours=6)
+    reads = (
+        "SELECT seq_scan, coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
+        " WHERE relid = 'netstats.samples'::regclass"
+    )
+    with conn.transaction():  # (the view may still hold counts of earlier transactions)
+        before = conn.execute(reads).fetchone()
+        rows = series(conn, end - timedelta(minutes=15), end, "10 seconds")
+        after = conn.execute(reads).fetchone()
+    scans, fetched = after[0] - before[0], after[1] - before[1]
+    assert sum(r["samples"] for r in rows) == 20 * 90
+    assert scans == 0
+    assert fetched <= 20 * (90 + 90)  # the window's rows, plus the rest of its quarter-hours

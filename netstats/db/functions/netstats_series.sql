@@ -2,9 +2,14 @@
 -- Steps of days, weeks or months follow tz's wall clock; shorter steps are exact durations.
 -- A null step picks the finest of a fixed ladder that gives at most 1,000 buckets.
 --
--- Buckets are summed from the coarsest rollup tier whose UTC buckets all edges fall on (daily
--- buckets in UTC read day rollups, in Asia/Tokyo hour rollups, in Asia/Kathmandu 15-minute
--- rollups), and from raw samples only when no tier fits, such as one-minute steps.
+-- The same tier walk as netstats.window_sums, with "inside" meaning "inside one bucket": per
+-- series, a rollup row whose samples all fall into one bucket is used whole, one that spans
+-- a bucket edge is opened into the next tier, and a cut 15-minute row into its raw samples.
+-- Every read is an index range of one series, so the cost follows the number of series and
+-- buckets, not the number of raw rows (a generic scan of all hosts read millions).
+--
+-- `seconds` is the bucket's monitored seconds, as in netstats_totals: the samples' intervals
+-- summed, divided by the number of interfaces that reported in the bucket.
 CREATE FUNCTION public.netstats_series(
   start_at timestamptz,
   end_at timestamptz,
@@ -14,7 +19,10 @@ CREATE FUNCTION public.netstats_series(
   iface text DEFAULT NULL
 )
 -- numeric bytes: a bucket over many hosts may pass what a bigint holds
-RETURNS TABLE (bucket_start timestamptz, bytes_sent numeric, bytes_recv numeric, samples bigint)
+RETURNS TABLE (
+  bucket_start timestamptz, bytes_sent numeric, bytes_recv numeric, samples bigint,
+  seconds double precision
+)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET timezone = 'UTC'
@@ -29,19 +37,17 @@ DECLARE
                                   12 hours, 1 day, 7 days, 1 month, 3 months, 1 year}';
   width interval := netstats_series.step;
   starts timestamptz[];
-  fit_tier smallint;
-  kept timestamptz;
+  lo constant timestamptz := netstats_series.start_at;
+  hi constant timestamptz := netstats_series.end_at;
 BEGIN
   PERFORM pg_catalog.set_config('timezone', netstats.check_zone(netstats_series.tz), true);
-  IF netstats_series.start_at IS NULL OR NOT pg_catalog.isfinite(netstats_series.start_at) THEN
+  IF lo IS NULL OR NOT pg_catalog.isfinite(lo) THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-      'start_at: expected a finite timestamp, got %s', coalesce(netstats_series.start_at::text, 'null'));
+      'start_at: expected a finite timestamp, got %s', coalesce(lo::text, 'null'));
   END IF;
-  IF netstats_series.end_at IS NULL OR NOT pg_catalog.isfinite(netstats_series.end_at)
-     OR netstats_series.end_at <= netstats_series.start_at THEN
+  IF hi IS NULL OR NOT pg_catalog.isfinite(hi) OR hi <= lo THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-      'end_at: expected a finite timestamp after start_at (%s), got %s',
-      netstats_series.start_at, coalesce(netstats_series.end_at::text, 'null'));
+      'end_at: expected a finite timestamp after start_at (%s), got %s', lo, coalesce(hi::text, 'null'));
   END IF;
   -- Every part of the step counts forward: '1 mon -29 days' would put traffic in the wrong
   -- buckets.
@@ -53,62 +59,94 @@ BEGIN
   END IF;
   IF width IS NULL THEN
     SELECT l INTO width FROM pg_catalog.unnest(ladder) l
-     WHERE netstats_series.start_at + l * max_buckets >= netstats_series.end_at
+     WHERE lo + l * max_buckets >= hi
      ORDER BY l LIMIT 1;
     IF width IS NULL THEN
       RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-        'end_at: %s to %s is too long for 1000 yearly buckets', netstats_series.start_at, netstats_series.end_at);
+        'end_at: %s to %s is too long for 1000 yearly buckets', lo, hi);
     END IF;
   END IF;
   -- start + k * step, not repeated addition: 31 Jan + 2 months is 31 Mar, not 28 Mar.
   BEGIN
-    starts := ARRAY(SELECT netstats_series.start_at + k * width
+    starts := ARRAY(SELECT lo + k * width
                       FROM pg_catalog.generate_series(0, max_buckets) k
-                     WHERE netstats_series.start_at + k * width < netstats_series.end_at
+                     WHERE lo + k * width < hi
                      ORDER BY k);
   EXCEPTION WHEN datetime_field_overflow OR interval_field_overflow THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-      'step: %s from %s passes the last date PostgreSQL can hold; choose a shorter step',
-      width, netstats_series.start_at);
+      'step: %s from %s passes the last date PostgreSQL can hold; choose a shorter step', width, lo);
   END;
   IF pg_catalog.cardinality(starts) > max_buckets THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'step: %s makes more than %s buckets from %s to %s; choose a longer step or leave it null',
-      width, max_buckets, netstats_series.start_at, netstats_series.end_at);
+      width, max_buckets, lo, hi);
   END IF;
 
-  SELECT t.tier INTO fit_tier
-    FROM (VALUES (4::smallint), (3::smallint), (2::smallint), (1::smallint)) AS t(tier)
-   WHERE (SELECT pg_catalog.bool_and(netstats.bucket_start(t.tier, e) = e)
-            FROM pg_catalog.unnest(starts || netstats_series.end_at) e)
-   ORDER BY t.tier DESC LIMIT 1;
-  SELECT s.raw_purged_before INTO kept FROM netstats.settings s;
-
   RETURN QUERY
-  WITH parts AS (
-    SELECT r.bucket_start AS at, r.bytes_sent, r.bytes_recv, r.samples
+  WITH RECURSIVE pieces AS (
+    SELECT r.tier, r.host, r.iface, r.bucket_start, r.samples, r.bytes_sent, r.bytes_recv,
+           r.seconds, r.first_at,
+           r.first_at >= lo AND r.last_at < hi
+             AND pg_catalog.width_bucket(r.first_at, starts) = pg_catalog.width_bucket(r.last_at, starts) AS whole
       FROM netstats.rollups r
-     WHERE r.tier = coalesce(fit_tier, 1)
+     WHERE r.tier = 4
        AND (netstats_series.host IS NULL OR r.host = netstats_series.host)
        AND (netstats_series.iface IS NULL OR r.iface = netstats_series.iface)
-       AND r.bucket_start >= netstats_series.start_at AND r.bucket_start < netstats_series.end_at
-       -- without a fitting tier, 15-minute rollups stand in only where raw samples are gone
-       AND (fit_tier IS NOT NULL OR r.bucket_start < kept)
+       AND r.bucket_start < hi AND r.bucket_start > lo - interval '32 days'
+       AND r.last_at >= lo AND r.first_at < hi
     UNION ALL
-    SELECT s.sampled_at, s.bytes_sent, s.bytes_recv, 1
-      FROM netstats.samples s
-     WHERE fit_tier IS NULL
-       AND (netstats_series.host IS NULL OR s.host = netstats_series.host)
-       AND (netstats_series.iface IS NULL OR s.iface = netstats_series.iface)
-       AND s.sampled_at >= greatest(netstats_series.start_at, kept) AND s.sampled_at < netstats_series.end_at
+    -- LATERAL ... OFFSET 0: one index range per opened row, always (as in window_sums).
+    SELECT c.tier, c.host, c.iface, c.bucket_start, c.samples, c.bytes_sent, c.bytes_recv,
+           c.seconds, c.first_at,
+           c.first_at >= lo AND c.last_at < hi
+             AND pg_catalog.width_bucket(c.first_at, starts) = pg_catalog.width_bucket(c.last_at, starts)
+      FROM pieces p
+     CROSS JOIN LATERAL (
+       SELECT * FROM netstats.rollups c
+        WHERE c.tier = p.tier - 1 AND c.host = p.host AND c.iface = p.iface
+          AND c.bucket_start >= p.bucket_start
+          AND c.bucket_start < netstats.bucket_end(p.tier, p.bucket_start)
+          AND c.bucket_start < hi
+          AND c.last_at >= lo AND c.first_at < hi
+       OFFSET 0
+     ) c
+     WHERE NOT p.whole AND p.tier > 1
+  ),
+  kept AS (SELECT s.raw_purged_before FROM netstats.settings s),
+  parts AS (
+    SELECT p.host, p.iface, p.first_at AS at, p.bytes_sent, p.bytes_recv, p.samples, p.seconds
+      FROM pieces p
+     WHERE p.whole
+    UNION ALL
+    SELECT s.host, s.iface, s.sampled_at, s.bytes_sent, s.bytes_recv, 1, s.interval_s
+      FROM pieces p
+      CROSS JOIN kept
+      CROSS JOIN LATERAL (
+        SELECT * FROM netstats.samples s
+         WHERE s.host = p.host AND s.iface = p.iface
+           AND s.sampled_at >= greatest(p.bucket_start, lo)
+           AND s.sampled_at < least(p.bucket_start + interval '15 minutes', hi)
+        OFFSET 0
+      ) s
+     WHERE p.tier = 1 AND NOT p.whole AND p.bucket_start >= kept.raw_purged_before
+    UNION ALL
+    -- A cut quarter-hour whose raw samples retention removed counts whole in the bucket it
+    -- starts in (as totals do): edges on quarter-hours stay exact forever.
+    SELECT p.host, p.iface, p.bucket_start, p.bytes_sent, p.bytes_recv, p.samples, p.seconds
+      FROM pieces p
+      CROSS JOIN kept
+     WHERE p.tier = 1 AND NOT p.whole AND p.bucket_start < kept.raw_purged_before
+       AND p.bucket_start >= lo AND p.bucket_start < hi
   ),
   sums AS (
     SELECT pg_catalog.width_bucket(p.at, starts) AS k, pg_catalog.sum(p.bytes_sent) AS sent,
-           pg_catalog.sum(p.bytes_recv) AS recv, pg_catalog.sum(p.samples) AS n
+           pg_catalog.sum(p.bytes_recv) AS recv, pg_catalog.sum(p.samples) AS n,
+           pg_catalog.sum(p.seconds) / pg_catalog.count(DISTINCT (p.host, p.iface)) AS monitored
       FROM parts p
      GROUP BY 1
   )
-  SELECT b.b, coalesce(s.sent, 0), coalesce(s.recv, 0), coalesce(s.n, 0)::bigint
+  SELECT b.b, coalesce(s.sent, 0), coalesce(s.recv, 0), coalesce(s.n, 0)::bigint,
+         coalesce(s.monitored, 0)
     FROM pg_catalog.unnest(starts) WITH ORDINALITY AS b(b, k)
     LEFT JOIN sums s ON s.k = b.k
    ORDER BY b.k;
