@@ -36,6 +36,12 @@ def checksum(sql: str) -> str:
     return hashlib.sha256(sql.encode()).hexdigest()
 
 
+def functions_digest() -> str:
+    """One checksum over every function file: what a revision's FUNCTIONS_SHA256 names."""
+    files = function_files()
+    return checksum("".join(f"{name}\0{checksum(sql)}\n" for name, sql in sorted(files.items())))
+
+
 def sync_statements(applied: Mapping[str, str]) -> list[str]:
     """SQL that brings the database's functions from `applied` (name -> sha256) to the files."""
     statements = []

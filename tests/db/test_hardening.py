@@ -21,7 +21,7 @@ BATCH = json.dumps([sample(T0).to_json()])
 CALLS = {
     # the caller's own cast names pg_catalog, so that only code inside the functions can trip
     "netstats_agent": ["SELECT netstats_ingest(%s::pg_catalog.jsonb)"],
-    "authenticated": [
+    "netstats_reader": [
         "SELECT * FROM netstats_totals('month', 'Asia/Tokyo', at => '2026-03-02T01:00:00Z')",
         "SELECT * FROM netstats_totals('today', 'Asia/Kolkata', at => '2026-03-02T01:00:00Z')",
         "SELECT * FROM netstats_totals('all')",
@@ -32,7 +32,7 @@ CALLS = {
 }
 CALLS["service_role"] = [
     *CALLS["netstats_agent"],
-    *CALLS["authenticated"],
+    *CALLS["netstats_reader"],
     "SELECT netstats.apply_retention()",
 ]
 

@@ -19,7 +19,7 @@ SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname = 'netstats'
 UNION ALL SELECT 'function ' || p.oid::regprocedure FROM pg_proc p
  WHERE p.proname LIKE 'netstats\\_%' OR p.pronamespace::regnamespace::text = 'netstats'
 UNION ALL SELECT 'table ' || c.oid::regclass FROM pg_class c WHERE c.relnamespace::regnamespace::text = 'netstats'
-UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role', 'netstats_agent')
+UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role', 'netstats_agent', 'netstats_reader')
 ORDER BY 1
 """
 
@@ -236,3 +236,14 @@ def test_the_cron_log_purge_keeps_other_applications_history(pg15_fresh):
         conn.execute(purge)
         left = conn.execute("SELECT jobid FROM cron.job_run_details").fetchall()
     assert left == [other]
+
+
+def test_the_newest_revision_names_the_function_files_it_ships():
+    """Function files are re-applied by checksum. A change to one without a new revision
+    would let an older netstats at the same revision put the old SQL back; with one, Alembic
+    refuses the older netstats (test_cli_errors)."""
+    module = ScriptDirectory.from_config(db.alembic_config()).get_revision(head()).module
+    assert module.FUNCTIONS_SHA256 == db.functions_digest(), (
+        "the function files changed: add a revision with "
+        f"FUNCTIONS_SHA256 = {db.functions_digest()!r}"
+    )

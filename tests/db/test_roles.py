@@ -21,7 +21,8 @@ CALLS = {
 }
 ALLOWED = {
     "anon": set(),
-    "authenticated": {"totals", "series", "hosts"},
+    "authenticated": set(),  # anyone who signs up on Supabase: reading is opt-in
+    "netstats_reader": {"totals", "series", "hosts"},
     "service_role": {"ingest", "totals", "series", "hosts", "retention"},
     "netstats_agent": {"ingest"},
 }
@@ -86,3 +87,10 @@ def test_the_agent_role_writes_through_ingest_only(conn):
             [f"[{__import__('json').dumps(sample(T0).to_json())}]"],
         ).fetchone()
         assert row[0] == {"inserted": 1, "duplicates": 0}
+
+
+def test_granting_the_reader_role_to_authenticated_lets_signed_in_users_read(conn):
+    with conn.transaction(force_rollback=True):
+        conn.execute("GRANT netstats_reader TO authenticated")
+        conn.execute("SET LOCAL ROLE authenticated")
+        conn.execute("SELECT * FROM netstats_totals('month')").fetchall()

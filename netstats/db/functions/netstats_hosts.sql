@@ -10,5 +10,5 @@ AS $$
    GROUP BY r.host, r.iface
    ORDER BY r.host, r.iface
 $$;
-REVOKE ALL ON FUNCTION public.netstats_hosts() FROM PUBLIC, anon, authenticated, service_role, netstats_agent;
-GRANT EXECUTE ON FUNCTION public.netstats_hosts() TO authenticated, service_role;
+REVOKE ALL ON FUNCTION public.netstats_hosts() FROM PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader;
+GRANT EXECUTE ON FUNCTION public.netstats_hosts() TO netstats_reader, service_role;

@@ -171,5 +171,5 @@ BEGIN
   RETURN pg_catalog.jsonb_build_object('inserted', inserted, 'duplicates', n - inserted);
 END
 $$;
-REVOKE ALL ON FUNCTION public.netstats_ingest(jsonb) FROM PUBLIC, anon, authenticated, service_role, netstats_agent;
+REVOKE ALL ON FUNCTION public.netstats_ingest(jsonb) FROM PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader;
 GRANT EXECUTE ON FUNCTION public.netstats_ingest(jsonb) TO service_role, netstats_agent;

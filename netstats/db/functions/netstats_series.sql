@@ -153,6 +153,6 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION public.netstats_series(timestamptz, timestamptz, interval, text, text, text)
-  FROM PUBLIC, anon, authenticated, service_role, netstats_agent;
+  FROM PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader;
 GRANT EXECUTE ON FUNCTION public.netstats_series(timestamptz, timestamptz, interval, text, text, text)
-  TO authenticated, service_role;
+  TO netstats_reader, service_role;

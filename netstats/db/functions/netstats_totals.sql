@@ -87,6 +87,6 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION public.netstats_totals(text, text, text, text, timestamptz)
-  FROM PUBLIC, anon, authenticated, service_role, netstats_agent;
+  FROM PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader;
 GRANT EXECUTE ON FUNCTION public.netstats_totals(text, text, text, text, timestamptz)
-  TO authenticated, service_role;
+  TO netstats_reader, service_role;

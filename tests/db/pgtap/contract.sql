@@ -1,5 +1,5 @@
 -- The SQL contract of DESIGN.md, checked in the database's own test language (pgTAP).
-SELECT plan(26);
+SELECT plan(27);
 
 SELECT has_schema('netstats');
 SELECT tables_are('netstats', ARRAY['samples', 'rollups', 'settings', 'function_files', 'agent_hosts', 'alembic_version']);
@@ -22,7 +22,8 @@ SELECT function_privs_are('public', 'netstats_ingest', ARRAY['jsonb'], 'authenti
 SELECT function_privs_are('public', 'netstats_ingest', ARRAY['jsonb'], 'netstats_agent', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'netstats_ingest', ARRAY['jsonb'], 'service_role', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'netstats_totals', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone'], 'anon', ARRAY[]::text[]);
-SELECT function_privs_are('public', 'netstats_totals', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone'], 'authenticated', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'netstats_totals', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone'], 'authenticated', ARRAY[]::text[]);
+SELECT function_privs_are('public', 'netstats_totals', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone'], 'netstats_reader', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'netstats_totals', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone'], 'netstats_agent', ARRAY[]::text[]);
 SELECT table_privs_are('netstats', 'samples', 'anon', ARRAY[]::text[]);
 SELECT table_privs_are('netstats', 'samples', 'authenticated', ARRAY[]::text[]);

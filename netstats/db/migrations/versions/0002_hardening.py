@@ -12,9 +12,14 @@ Create Date: 2026-11-29
 - netstats.agent_hosts binds an agent login to the host names it may write (none listed:
   any host, as before).
 - alembic_version was the one table without row level security.
+- Reading becomes opt-in: on Supabase `authenticated` is anyone who signs up with the public
+  anon key. The readers are granted to a new role, netstats_reader, instead (function files);
+  `GRANT netstats_reader TO authenticated` gives every signed-in user back what they had.
 
 Functions are re-created from netstats/db/functions/ by checksum after the upgrade, as always.
 """
+
+import logging
 
 from alembic import op
 
@@ -23,12 +28,32 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-API_ROLES = "PUBLIC, anon, authenticated, service_role, netstats_agent"
+API_ROLES = "PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader"
+CREATED_BY = "created by netstats migrations"  # as in 0001: downgrade drops only these
+# The function files this revision ships (netstats.db.functions_digest()): a function change
+# comes with a revision of its own, so an older netstats can never re-apply older SQL over
+# a newer database (Alembic refuses a database whose revision it does not know).
+FUNCTIONS_SHA256 = "de19ca938e4787e3d2f9284c97788a1be56d00e808f9338cc78f73ff64cae71d"
+
+log = logging.getLogger("netstats.db")
 # 1 Tbit/s in bytes per second: faster than any link a host has today.
 MAX_BYTES_PER_S = 125_000_000_000
 
 
 def upgrade() -> None:
+    op.execute(
+        f"""
+        DO $$ BEGIN
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'netstats_reader') THEN
+            CREATE ROLE netstats_reader NOLOGIN;
+            COMMENT ON ROLE netstats_reader IS '{CREATED_BY}';
+          END IF;
+        END $$"""
+    )
+    log.warning(
+        "reading netstats is now opt-in: signed-in Supabase users (authenticated) read only "
+        "after GRANT netstats_reader TO authenticated (see README, The SQL API)"
+    )
     op.execute(
         f"""
         ALTER TABLE netstats.samples ADD CONSTRAINT samples_plausible CHECK (
@@ -56,6 +81,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(
+        f"""
+        DO $$ BEGIN
+          IF shobj_description((SELECT oid FROM pg_roles WHERE rolname = 'netstats_reader'),
+                               'pg_authid') = '{CREATED_BY}' THEN
+            DROP OWNED BY netstats_reader;
+            DROP ROLE netstats_reader;
+          END IF;
+        EXCEPTION WHEN dependent_objects_still_exist THEN
+          RAISE NOTICE 'kept role netstats_reader: another database still grants it privileges';
+        END $$"""
+    )
     op.execute("ALTER TABLE netstats.alembic_version DISABLE ROW LEVEL SECURITY")
     op.execute("DROP TABLE netstats.agent_hosts")
     op.execute("ALTER TABLE netstats.samples DROP CONSTRAINT samples_plausible")
