@@ -62,9 +62,26 @@ def sync_statements(applied: Mapping[str, str]) -> list[str]:
             f"DROP FUNCTION IF EXISTS {_qualified(name)}",
             f"DELETE FROM netstats.function_files WHERE name = '{name}'",
         ]
-    # Schedule retention where pg_cron is installed; tell PostgREST (Supabase) to reload.
-    statements += ["SELECT netstats.schedule_jobs()", "NOTIFY pgrst, 'reload schema'"]
+    # SECURITY DEFINER functions run as their owner: netstats_owner (revision 0002), never
+    # the superuser who may have migrated. Then schedule retention where pg_cron is
+    # installed, and tell PostgREST (Supabase) to reload.
+    statements += [
+        OWN_FUNCTIONS,
+        "SELECT netstats.schedule_jobs()",
+        "NOTIFY pgrst, 'reload schema'",
+    ]
     return statements
+
+
+OWN_FUNCTIONS = """
+DO $$ DECLARE f regprocedure; BEGIN
+  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+            WHERE (p.pronamespace = 'netstats'::regnamespace
+                   OR (p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'netstats\\_%'))
+              AND p.proowner <> 'netstats_owner'::regrole
+  -- no format('%s'): offline SQL for Supabase's editor would double the %
+  LOOP EXECUTE 'ALTER FUNCTION ' || f::text || ' OWNER TO netstats_owner'; END LOOP;
+END $$"""
 
 
 def _qualified(name: str) -> str:

@@ -96,3 +96,21 @@ def test_every_function_lists_pg_temp_last_in_its_search_path(conn):
             c.removeprefix("search_path=") for c in config or [] if c.startswith("search_path=")
         ]
         assert paths == ["pg_catalog, pg_temp"], signature
+
+
+def test_functions_and_tables_belong_to_a_powerless_nologin_owner(conn):
+    owners = conn.execute(
+        """SELECT DISTINCT pg_get_userbyid(p.proowner) FROM pg_proc p
+            WHERE p.pronamespace = 'netstats'::regnamespace
+               OR (p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'netstats\\_%')
+           UNION
+           SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c
+            WHERE c.relnamespace = 'netstats'::regnamespace AND c.relkind = 'r'
+              AND c.relname <> 'alembic_version'"""
+    ).fetchall()
+    assert owners == [("netstats_owner",)]
+    role = conn.execute(
+        "SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication"
+        " FROM pg_roles WHERE rolname = 'netstats_owner'"
+    ).fetchone()
+    assert role == (False,) * 6

@@ -12,6 +12,9 @@ Create Date: 2026-11-29
 - netstats.agent_hosts binds an agent login to the host names it may write (none listed:
   any host, as before).
 - alembic_version was the one table without row level security.
+- Tables and functions belong to netstats_owner, a NOLOGIN role with no other power, instead
+  of whoever migrated (a superuser on plain PostgreSQL): SECURITY DEFINER functions run as it.
+  The migrating role becomes a member, so later migrations can still change them.
 - Reading becomes opt-in: on Supabase `authenticated` is anyone who signs up with the public
   anon key. The readers are granted to a new role, netstats_reader, instead (function files);
   `GRANT netstats_reader TO authenticated` gives every signed-in user back what they had.
@@ -28,6 +31,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+TABLES = ("samples", "rollups", "settings", "function_files")
 API_ROLES = "PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader"
 CREATED_BY = "created by netstats migrations"  # as in 0001: downgrade drops only these
 # The function files this revision ships (netstats.db.functions_digest()): a function change
@@ -50,6 +54,19 @@ def upgrade() -> None:
           END IF;
         END $$"""
     )
+    op.execute(
+        f"""
+        DO $$ BEGIN
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'netstats_owner') THEN
+            CREATE ROLE netstats_owner NOLOGIN;
+            COMMENT ON ROLE netstats_owner IS '{CREATED_BY}';
+          END IF;
+        END $$"""
+    )
+    op.execute("GRANT netstats_owner TO CURRENT_USER")
+    op.execute("GRANT USAGE ON SCHEMA netstats TO netstats_owner")
+    for table in TABLES:
+        op.execute(f"ALTER TABLE netstats.{table} OWNER TO netstats_owner")
     log.warning(
         "reading netstats is now opt-in: signed-in Supabase users (authenticated) read only "
         "after GRANT netstats_reader TO authenticated (see README, The SQL API)"
@@ -75,12 +92,27 @@ def upgrade() -> None:
             PRIMARY KEY (login, host)
         )"""
     )
+    op.execute("ALTER TABLE netstats.agent_hosts OWNER TO netstats_owner")
     for table in ("agent_hosts", "alembic_version"):
         op.execute(f"ALTER TABLE netstats.{table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"REVOKE ALL ON netstats.{table} FROM {API_ROLES}")
 
 
 def downgrade() -> None:
+    # What netstats_owner owns (tables, functions) goes back to the migrating role.
+    op.execute(
+        f"""
+        DO $$ BEGIN
+          IF shobj_description((SELECT oid FROM pg_roles WHERE rolname = 'netstats_owner'),
+                               'pg_authid') = '{CREATED_BY}' THEN
+            REASSIGN OWNED BY netstats_owner TO CURRENT_USER;
+            DROP OWNED BY netstats_owner;
+            DROP ROLE netstats_owner;
+          END IF;
+        EXCEPTION WHEN dependent_objects_still_exist THEN
+          RAISE NOTICE 'kept role netstats_owner: another database still grants it privileges';
+        END $$"""
+    )
     op.execute(
         f"""
         DO $$ BEGIN
