@@ -16,8 +16,9 @@ from types import ModuleType
 
 from netstats import __version__
 from netstats.config import AgentSettings, Database
-from netstats.errors import ConfigError, NetstatsError
+from netstats.errors import NetstatsError
 from netstats.reader import PERIODS, open_reader
+from netstats.up import find_database
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     agent_requeue.set_defaults(run=_agent_requeue)
 
     bot = commands.add_parser("bot", help="run a Discord bot with /netstats (DISCORD_TOKEN)")
+    bot.add_argument(
+        "--sync", action="store_true", help="register /netstats with Discord even if unchanged"
+    )
     bot.set_defaults(run=_bot)
 
     dashboard = commands.add_parser("dashboard", help="serve the live web page")
@@ -119,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if message is None or args.verbose:
             raise
         print(f"netstats: {message}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_code", 2))
     return 0
 
 
@@ -216,7 +220,7 @@ def _dashboard(args: argparse.Namespace) -> None:
 def _bot(args: argparse.Namespace) -> None:
     from netstats.bot.runner import run
 
-    run()
+    run(force_sync=args.sync)
 
 
 def _agent_status(args: argparse.Namespace) -> None:
@@ -275,7 +279,7 @@ def _report(args: argparse.Namespace) -> None:
     tz = args.tz or os.environ.get("NETSTATS_TZ") or "UTC"
 
     async def main() -> str:
-        reader = await open_reader(_reading_database())
+        reader = await open_reader(find_database())
         try:
             return await render(reader, periods, tz, args.host, args.iface, args.json, args.at)
         finally:
@@ -294,20 +298,6 @@ def _instant(text: str) -> datetime:
             f"expected a date and time with an offset such as 2026-10-31T23:59:59+09:00, got {text!r}"
         )
     return value
-
-
-def _reading_database() -> Database:
-    """The configured database, or the one `netstats up` is running right now."""
-    from netstats.db.cluster import running_dsn
-    from netstats.up import default_data_dir
-
-    try:
-        return Database.from_env()
-    except ConfigError:
-        url = running_dsn(default_data_dir())
-        if url is None:
-            raise
-        return Database(url=url)
 
 
 if __name__ == "__main__":

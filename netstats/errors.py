@@ -11,3 +11,9 @@ class ConfigError(NetstatsError):
 
 class SpoolError(NetstatsError):
     """The agent's spool cannot be used; the message names the path and what to do."""
+
+
+class AlreadyRunning(NetstatsError):
+    """Another `netstats up` runs on the same data: exit status 1, not a usage error."""
+
+    exit_code = 1

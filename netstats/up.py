@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import json
 import logging
 import os
 import signal
@@ -14,8 +16,8 @@ from typing import Any
 
 import platformdirs
 
-from netstats.config import AgentSettings, Database
-from netstats.errors import ConfigError, NetstatsError
+from netstats.config import NO_DATABASE, AgentSettings, Database
+from netstats.errors import AlreadyRunning, ConfigError, NetstatsError
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,56 @@ def default_data_dir() -> Path:
     return platformdirs.user_data_path("netstats") / "postgres"
 
 
+def find_database() -> Database:
+    """The configured database, or else the embedded one `netstats up` is running now: what
+    report, the dashboard and the bot read."""
+    from netstats.db.cluster import running_dsn
+
+    try:
+        return Database.from_env()
+    except ConfigError:
+        url = running_dsn(default_data_dir())
+        if url is None:
+            raise ConfigError(f"{NO_DATABASE}, or start `netstats up`") from None
+        return Database(url=url)
+
+
+def _hold(data_dir: Path, port: int) -> int:
+    """One `netstats up` per data folder: the second says where the first one is."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    path = data_dir.parent / f"{data_dir.name}.up.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            other = json.loads(os.read(fd, 4096) or b"{}")
+        finally:
+            os.close(fd)
+        raise AlreadyRunning(
+            f"netstats is already running (PID {other.get('pid', '?')}); its dashboard is at "
+            f"{other.get('dashboard', '?')}. Stop it with Ctrl-C there, or kill {other.get('pid', '')}"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(
+        fd, json.dumps({"pid": os.getpid(), "dashboard": f"http://127.0.0.1:{port}/"}).encode()
+    )
+    return fd
+
+
 def say(message: str) -> None:
     print(f"netstats: {message}", flush=True)
 
 
 async def up(data_dir: Path, port: int) -> None:
+    lock = _hold(data_dir, port)
+    try:
+        await _up(data_dir, port)
+    finally:
+        os.close(lock)
+
+
+async def _up(data_dir: Path, port: int) -> None:
     from netstats import db
     from netstats.agent import Agent
     from netstats.agent.transports import connect

@@ -4,6 +4,7 @@ do, exit status 2, no traceback."""
 import psycopg
 import pytest
 
+from netstats.errors import ConfigError
 from tests.agent.test_cli import netstats
 from tests.conftest import create_database
 
@@ -73,3 +74,15 @@ def test_a_missing_setting_is_one_line(tmp_path):
         "NETSTATS_DATABASE_URL",
     )
     one_line(netstats("agent", "--once", NETSTATS_INTERVAL="0"), "NETSTATS_INTERVAL")
+
+
+def test_the_dashboard_and_report_find_the_database_netstats_up_runs(monkeypatch, tmp_path):
+    from netstats.dashboard import DashboardSettings
+    from netstats.db import cluster
+
+    monkeypatch.delenv("NETSTATS_DATABASE_URL", raising=False)
+    monkeypatch.setattr(cluster, "running_dsn", lambda datadir: "postgresql://up@/netstats")
+    assert DashboardSettings.from_env(env={}).url == "postgresql://up@/netstats"
+    monkeypatch.setattr(cluster, "running_dsn", lambda datadir: None)
+    with pytest.raises(ConfigError, match="or a running `netstats up`"):
+        DashboardSettings.from_env(env={})

@@ -91,6 +91,13 @@ def test_netstats_up_runs_everything_and_resumes_with_its_data(tmp_path):
     while samples(port) < 3:
         assert time.monotonic() < deadline, "no samples recorded"
         time.sleep(0.5)
+    again = start_up(tmp_path, free_port())  # a second one on the same data says where it is
+    said_again, _ = again.communicate(timeout=30)
+    assert again.returncode == 1
+    assert said_again.strip() == (
+        f"netstats: netstats is already running (PID {first.pid}); its dashboard is at "
+        f"http://127.0.0.1:{port}/. Stop it with Ctrl-C there, or kill {first.pid}"
+    )
     assert stop(first) < 10
 
     second = start_up(tmp_path, port)

@@ -70,7 +70,9 @@ class NetStats(commands.Cog):
         self.agent: Agent | None = None  # NETSTATS_AGENT_IN_BOT=1
 
     async def cog_load(self) -> None:
-        self.reader = await open_reader(Database.from_env())
+        from netstats.up import find_database
+
+        self.reader = await open_reader(find_database())
         if self.settings.agent_in_bot:
             self._start_agent()
 

@@ -85,9 +85,14 @@ class DashboardSettings:
     ) -> DashboardSettings:
         url = env.get("NETSTATS_DATABASE_URL")
         if not url:
+            from netstats.db.cluster import running_dsn
+            from netstats.up import default_data_dir
+
+            url = running_dsn(default_data_dir())  # the database `netstats up` runs
+        if not url:
             raise ConfigError(
                 "the dashboard needs NETSTATS_DATABASE_URL (for Supabase: its session pooler "
-                "connection string, which keeps LISTEN working)"
+                "connection string, which keeps LISTEN working), or a running `netstats up`"
             )
         return cls(
             url,
