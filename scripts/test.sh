@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check netstats has, from a bare Debian/Ubuntu machine with Python 3.11+:
-# installs PostgreSQL 15 with pg_cron and pgTAP, and iproute2 for the agent's network-
-# namespace tests and Chromium for the dashboard's browser tests (apt, needs root or sudo)
-# when missing,
+# installs PostgreSQL 15 with pg_cron and pgTAP, iproute2 for the agent's network-namespace
+# tests, Chromium for the dashboard's browser tests and libfaketime for the any-hour tests
+# (apt, needs root or sudo) when missing,
 # creates .venv with the project and its dev tools, then lints, type-checks and tests.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k periods`.
 set -euo pipefail
@@ -14,11 +14,11 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 PG=/usr/lib/postgresql/15
 if [ ! -x "$PG/bin/postgres" ] || [ ! -f "$PG/lib/pg_cron.so" ] \
    || [ ! -f /usr/share/postgresql/15/extension/pgtap.control ] || ! command -v ip >/dev/null \
-   || [ ! -x /usr/bin/chromium ]; then
-  step "installing PostgreSQL 15, pg_cron, pgTAP, iproute2 and Chromium with apt"
+   || [ ! -x /usr/bin/chromium ] || ! command -v faketime >/dev/null; then
+  step "installing PostgreSQL 15, pg_cron, pgTAP, iproute2, Chromium and faketime with apt"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    postgresql-15 postgresql-15-cron postgresql-15-pgtap iproute2 chromium >/dev/null
+    postgresql-15 postgresql-15-cron postgresql-15-pgtap iproute2 chromium faketime >/dev/null
 fi
 
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}

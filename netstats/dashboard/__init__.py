@@ -190,6 +190,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
         # a 10 s bucket is 60 s of traffic, not a spike six times too high.
         return {
             "step_s": LIVE_STEP.total_seconds(),
+            "window_s": LIVE_WINDOW.total_seconds(),
             "points": [
                 [b.bucket_start.timestamp(), (b.bytes_sent + b.bytes_recv) * 8 / b.seconds]
                 for b in buckets

@@ -9,6 +9,7 @@ and functions whose file was deleted are dropped. Upgrading twice therefore chan
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +18,10 @@ from typing import TYPE_CHECKING
 from netstats.errors import ConfigError
 
 if TYPE_CHECKING:
+    import psycopg
     from alembic.config import Config
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 FUNCTIONS_DIR = HERE / "functions"
@@ -73,19 +77,51 @@ def sync_statements(applied: Mapping[str, str]) -> list[str]:
     return statements
 
 
+# A new owner needs CREATE on the schema while it takes over, not after. (No format('%s'):
+# offline SQL for Supabase's editor would double the %.)
 OWN_FUNCTIONS = """
 DO $$ DECLARE f regprocedure; BEGIN
+  GRANT CREATE ON SCHEMA public, netstats TO netstats_owner;
   FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
             WHERE (p.pronamespace = 'netstats'::regnamespace
                    OR (p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'netstats\\_%'))
               AND p.proowner <> 'netstats_owner'::regrole
-  -- no format('%s'): offline SQL for Supabase's editor would double the %
   LOOP EXECUTE 'ALTER FUNCTION ' || f::text || ' OWNER TO netstats_owner'; END LOOP;
+  REVOKE CREATE ON SCHEMA public, netstats FROM netstats_owner;
 END $$"""
 
 
 def _qualified(name: str) -> str:
     return name if "." in name else f"public.{name}"
+
+
+def create_pg_cron(conn: psycopg.Connection) -> None:
+    """Where this server offers pg_cron but this database lacks the extension, retention
+    would never run: create it when this role may (a superuser; Supabase's postgres), and
+    else say in one line how to. (Whether the server preloads pg_cron, and for which
+    database, only a superuser may read: pg_cron's own refusal tells.)"""
+    import psycopg
+
+    offered = conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'pg_cron')"
+        " AND NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron')"
+    ).fetchone()
+    if not (offered and offered[0]):
+        return
+    try:
+        with conn.transaction():
+            conn.execute("CREATE EXTENSION pg_cron")
+    except psycopg.errors.InsufficientPrivilege as exc:
+        log.warning(
+            "pg_cron is available but not created in this database, and this role may not "
+            "create it (%s): run CREATE EXTENSION pg_cron as a superuser (Supabase: Database → "
+            "Extensions), then netstats db upgrade; until then run netstats maintain daily",
+            exc.diag.message_primary or exc,
+        )
+    except psycopg.Error as exc:  # not preloaded, or preloaded for another database
+        log.info("pg_cron is not for this database (%s)", exc.diag.message_primary or exc)
+    else:
+        log.info("created the pg_cron extension: retention runs daily")
 
 
 def database_url(url: str | None = None) -> str:

@@ -127,6 +127,18 @@ def test_the_live_chart_gains_a_point_within_2_seconds_of_an_ingest(server, conn
         f"Number(document.querySelector('#live').dataset.points) > {before}", timeout=2000
     )
     assert time.monotonic() - ingested < 2
+    # "last 15 minutes": the axis spans them, however few points there are
+    span = page.evaluate("liveChart.scales.x.max - liveChart.scales.x.min")
+    assert span == pytest.approx(900, abs=1)
+
+
+def test_the_page_requests_nothing_that_is_missing(server, conn, page):
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    page.goto(server.url)
+    cards(page)
+    page.wait_for_timeout(300)
+    assert missing == []
 
 
 def test_screenshots_at_desktop_and_phone_width(server, conn, browser):

@@ -247,3 +247,38 @@ def test_the_newest_revision_names_the_function_files_it_ships():
         "the function files changed: add a revision with "
         f"FUNCTIONS_SHA256 = {db.functions_digest()!r}"
     )
+
+
+def cron_database(cluster, owner: str = "postgres") -> str:
+    """The database pg_cron is preloaded for (cron.database_name), without the extension."""
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{CRON_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{CRON_DB}" OWNER "{owner}"')
+    return cluster.dsn(CRON_DB)
+
+
+@pytest.mark.pg_cron
+def test_upgrade_creates_pg_cron_where_the_server_preloads_it(pg15_fresh):
+    dsn = cron_database(pg15_fresh)
+    db.upgrade(dsn)
+    assert cron_jobs(dsn) == ["netstats-purge-cron-log", "netstats-retention"]
+
+
+@pytest.mark.pg_cron
+def test_a_role_that_may_not_create_pg_cron_migrates_and_is_told_how(pg15_fresh, caplog):
+    """Like Supabase's postgres: no superuser, but it may create roles and bypasses RLS, and
+    the API roles exist already."""
+    with psycopg.connect(pg15_fresh.dsn(), autocommit=True) as conn:
+        conn.execute("CREATE ROLE migrator LOGIN CREATEROLE BYPASSRLS")
+        conn.execute(
+            "CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN;"
+            " CREATE ROLE service_role NOLOGIN BYPASSRLS"
+        )
+    dsn = cron_database(pg15_fresh, owner="migrator")
+    with caplog.at_level("WARNING", "netstats.db"):
+        db.upgrade(dsn.replace("postgres@", "migrator@"))
+    (warning,) = [r.getMessage() for r in caplog.records if "pg_cron" in r.getMessage()]
+    assert "run CREATE EXTENSION pg_cron as a superuser" in warning
+    with psycopg.connect(dsn) as conn:
+        ingest(conn, every(T0, 3))
+        assert totals(conn, "all")["samples"] == 3

@@ -127,7 +127,9 @@ async function loadHistory() {
 
 let liveChart = null;
 let stream = null;
+let liveWindow = 900;
 function drawLive(data) {
+  liveWindow = data.window_s || liveWindow;
   const element = document.getElementById("live");
   const xs = data.points.map((p) => p[0]);
   const ys = data.points.map((p) => p[1]);
@@ -137,8 +139,14 @@ function drawLive(data) {
     liveChart.setData([xs, ys]);
     return;
   }
+  // The title promises the last 15 minutes: the axis spans them, however few points there are.
+  const span = (u, min, max) => {
+    const end = Math.max(Date.now() / 1e3, max ?? 0);
+    return [end - liveWindow, end];
+  };
   liveChart = new uPlot({
     width: chartWidth(element), height: 200,
+    scales: { x: { time: true, range: span } },
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), zone),
     axes: [{}, { values: (u, ticks) => ticks.map(bits), size: 80 }],
     series: [{}, { label: "bits/s", stroke: "#d35400", width: 2, points: { show: true, size: 5 }, value: (u, v) => (v == null ? "—" : bits(v)) }],

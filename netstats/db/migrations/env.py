@@ -8,7 +8,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 
-from netstats.db import database_url, sqlalchemy_url, sync_statements
+from netstats.db import create_pg_cron, database_url, sqlalchemy_url, sync_statements
 
 config = context.config
 SCHEMA = "netstats"
@@ -59,6 +59,7 @@ def finish(connection: Connection) -> None:
         # A function file holds several statements: psycopg runs them as one simple query.
         raw = connection.connection.driver_connection
         assert isinstance(raw, psycopg.Connection)
+        create_pg_cron(raw)
         for statement in sync_statements(applied):
             raw.execute(statement)
     elif not current:

@@ -31,7 +31,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-TABLES = ("samples", "rollups", "settings", "function_files")
+TABLES = ("samples", "rollups", "settings", "function_files", "agent_hosts")
 API_ROLES = "PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader"
 CREATED_BY = "created by netstats migrations"  # as in 0001: downgrade drops only these
 # The function files this revision ships (netstats.db.functions_digest()): a function change
@@ -45,32 +45,16 @@ MAX_BYTES_PER_S = 125_000_000_000
 
 
 def upgrade() -> None:
-    op.execute(
-        f"""
-        DO $$ BEGIN
-          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'netstats_reader') THEN
-            CREATE ROLE netstats_reader NOLOGIN;
-            COMMENT ON ROLE netstats_reader IS '{CREATED_BY}';
-          END IF;
-        END $$"""
-    )
-    op.execute(
-        f"""
-        DO $$ BEGIN
-          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'netstats_owner') THEN
-            CREATE ROLE netstats_owner NOLOGIN;
-            COMMENT ON ROLE netstats_owner IS '{CREATED_BY}';
-          END IF;
-        END $$"""
-    )
-    op.execute("GRANT netstats_owner TO CURRENT_USER")
-    op.execute("GRANT USAGE ON SCHEMA netstats TO netstats_owner")
-    for table in TABLES:
-        op.execute(f"ALTER TABLE netstats.{table} OWNER TO netstats_owner")
-    log.warning(
-        "reading netstats is now opt-in: signed-in Supabase users (authenticated) read only "
-        "after GRANT netstats_reader TO authenticated (see README, The SQL API)"
-    )
+    for role in ("netstats_reader", "netstats_owner"):
+        op.execute(
+            f"""
+            DO $$ BEGIN
+              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE {role} NOLOGIN;
+                COMMENT ON ROLE {role} IS '{CREATED_BY}';
+              END IF;
+            END $$"""
+        )
     op.execute(
         f"""
         ALTER TABLE netstats.samples ADD CONSTRAINT samples_plausible CHECK (
@@ -92,10 +76,21 @@ def upgrade() -> None:
             PRIMARY KEY (login, host)
         )"""
     )
-    op.execute("ALTER TABLE netstats.agent_hosts OWNER TO netstats_owner")
     for table in ("agent_hosts", "alembic_version"):
         op.execute(f"ALTER TABLE netstats.{table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"REVOKE ALL ON netstats.{table} FROM {API_ROLES}")
+    # The migrating role stays able to change what netstats_owner owns; a new owner needs
+    # CREATE on the schema while it takes over, not after.
+    op.execute("GRANT netstats_owner TO CURRENT_USER")
+    op.execute("GRANT USAGE ON SCHEMA netstats TO netstats_owner")
+    op.execute("GRANT CREATE ON SCHEMA netstats TO netstats_owner")
+    for table in TABLES:
+        op.execute(f"ALTER TABLE netstats.{table} OWNER TO netstats_owner")
+    op.execute("REVOKE CREATE ON SCHEMA netstats FROM netstats_owner")
+    log.warning(
+        "reading netstats is now opt-in: signed-in Supabase users (authenticated) read only "
+        "after GRANT netstats_reader TO authenticated (see README, The SQL API)"
+    )
 
 
 def downgrade() -> None:
