@@ -86,3 +86,33 @@ def test_the_dashboard_and_report_find_the_database_netstats_up_runs(monkeypatch
     monkeypatch.setattr(cluster, "running_dsn", lambda datadir: None)
     with pytest.raises(ConfigError, match="or a running `netstats up`"):
         DashboardSettings.from_env(env={})
+
+
+def test_dashboard_bad_paths_are_one_line(tmp_path):
+    # no `netstats up` runs in this (empty) data folder
+    one_line(
+        netstats("dashboard", XDG_DATA_HOME=str(tmp_path)),
+        "the dashboard needs NETSTATS_DATABASE_URL",
+    )
+    one_line(
+        netstats("dashboard", "--host", "0.0.0.0", NETSTATS_DATABASE_URL="postgresql://x@/y"),
+        "NETSTATS_DASHBOARD_TOKEN",
+    )
+
+
+def test_agent_login_without_a_host_is_one_line(dsn):
+    one_line(netstats("db", "agent-login", "agent_x", NETSTATS_DATABASE_URL=dsn), "--host")
+
+
+def test_a_role_without_the_privilege_is_one_line_saying_so(dsn, conn):
+    conn.execute("DROP ROLE IF EXISTS cli_nobody")
+    conn.execute("CREATE ROLE cli_nobody LOGIN")
+    try:
+        url = dsn.replace("postgres@", "cli_nobody@")
+        one_line(
+            netstats("report", "--period", "today", NETSTATS_DATABASE_URL=url),
+            "permission denied for function netstats_totals",
+            "lacks a privilege",
+        )
+    finally:
+        conn.execute("DROP ROLE cli_nobody")
