@@ -102,15 +102,18 @@ async def bot_with_extension(monkeypatch) -> AsyncIterator[tuple[commands.Bot, l
             await bot.unload_extension("netstats.bot")
 
 
-def interaction(
-    bot: commands.Bot,
+def interaction(bot: commands.Bot, **kwargs: Any) -> discord.Interaction:
+    return discord.Interaction(data=interaction_data(**kwargs), state=bot._connection)  # type: ignore[arg-type]
+
+
+def interaction_data(
     *,
     options: list[dict[str, Any]] | None = None,
     locale: str = "en-US",
     permissions: int = MANAGE_GUILD,
     guild_id: int | None = GUILD_ID,
     kind: int = 2,
-) -> discord.Interaction:
+) -> dict[str, Any]:
     """The interaction payload Discord sends when someone runs /netstats."""
     data: dict[str, Any] = {
         "id": str(next(ids)),
@@ -148,7 +151,7 @@ def interaction(
             "flags": 0,
             "permissions": str(permissions),
         }
-    return discord.Interaction(data=data, state=bot._connection)  # type: ignore[arg-type]
+    return data
 
 
 async def invoke(bot: commands.Bot, event: discord.Interaction) -> None:
