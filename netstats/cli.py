@@ -140,7 +140,8 @@ def _explain(exc: BaseException) -> str | None:
         diag = getattr(cause, "diag", None)
         primary = getattr(diag, "message_primary", None)
         sqlstate = getattr(cause, "sqlstate", None) or ""
-        first = primary or str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        text = str(cause).strip()
+        first = primary or (text.splitlines()[0] if text else "")
         if sqlstate.startswith("42501"):
             return (
                 f"the database refused: {first}; the role in NETSTATS_DATABASE_URL lacks a "

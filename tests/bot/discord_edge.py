@@ -19,8 +19,8 @@ import discord
 from discord.ext import commands
 from discord.webhook.async_ import AsyncWebhookAdapter
 
-APP_ID = 1111
-GUILD_ID = 2222
+from tests.support.discord_server import APP_ID, GUILD_ID, callback_answer, message
+
 MANAGE_GUILD = 1 << 5
 ids = itertools.count(10**17)
 
@@ -45,40 +45,9 @@ async def bot_with_extension(monkeypatch) -> AsyncIterator[tuple[commands.Bot, l
             Sent(route.method, route.path.format(**route.__dict__), payload, list(files or []))
         )
         if route.path.endswith("/callback"):  # the answer to an interaction, with_response=true
-            flags = (payload or {}).get("data", {}).get("flags", 0)
-            return {
-                "interaction": {
-                    "id": route.webhook_id,
-                    "type": 2,
-                    "response_message_loading": payload["type"] == 5,
-                    "response_message_ephemeral": bool(flags & 64),
-                },
-                "resource": {"type": payload["type"]},
-            }
+            return callback_answer(route.webhook_id, payload)
         if route.method == "POST" and "webhooks" in route.path:
-            return {
-                "id": str(next(ids)),
-                "channel_id": "3333",
-                "type": 0,
-                "content": "",
-                "author": {
-                    "id": str(APP_ID),
-                    "username": "netstats",
-                    "discriminator": "0",
-                    "avatar": None,
-                },
-                "attachments": [],
-                "embeds": [],
-                "mentions": [],
-                "mention_roles": [],
-                "pinned": False,
-                "mention_everyone": False,
-                "tts": False,
-                "timestamp": "2026-11-28T10:00:00+00:00",
-                "edited_timestamp": None,
-                "flags": 0,
-                "components": [],
-            }
+            return message()
         return None
 
     monkeypatch.setattr(AsyncWebhookAdapter, "request", request)

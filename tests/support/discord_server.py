@@ -29,6 +29,42 @@ BOT_USER = {
 ids = itertools.count(10**17)
 
 
+def callback_answer(interaction_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Discord's answer to an interaction callback sent with with_response=true."""
+    flags = (payload.get("data") or {}).get("flags", 0)
+    return {
+        "interaction": {
+            "id": interaction_id,
+            "type": 2,
+            "response_message_loading": payload["type"] == 5,
+            "response_message_ephemeral": bool(flags & 64),
+        },
+        "resource": {"type": payload["type"]},
+    }
+
+
+def message() -> dict[str, Any]:
+    """The message Discord returns for a webhook (followup) post."""
+    return {
+        "id": str(next(ids)),
+        "channel_id": "3333",
+        "type": 0,
+        "content": "",
+        "author": BOT_USER,
+        "attachments": [],
+        "embeds": [],
+        "mentions": [],
+        "mention_roles": [],
+        "pinned": False,
+        "mention_everyone": False,
+        "tts": False,
+        "timestamp": "2026-11-28T10:00:00+00:00",
+        "edited_timestamp": None,
+        "flags": 0,
+        "components": [],
+    }
+
+
 @dataclass
 class Request:
     method: str
@@ -121,36 +157,10 @@ class FakeDiscord:
                 {**c, "id": str(next(ids)), "application_id": str(APP_ID), "version": "1"}
                 for c in payload
             ]
-        if path.endswith("/callback"):  # the answer to an interaction, with_response=true
-            flags = (payload.get("data") or {}).get("flags", 0)
-            return {
-                "interaction": {
-                    "id": path.split("/")[2],
-                    "type": 2,
-                    "response_message_loading": payload["type"] == 5,
-                    "response_message_ephemeral": bool(flags & 64),
-                },
-                "resource": {"type": payload["type"]},
-            }
+        if path.endswith("/callback"):
+            return callback_answer(path.split("/")[2], payload)
         if method in ("POST", "PATCH") and path.startswith("/webhooks/"):
-            return {
-                "id": str(next(ids)),
-                "channel_id": "3333",
-                "type": 0,
-                "content": "",
-                "author": BOT_USER,
-                "attachments": [],
-                "embeds": [],
-                "mentions": [],
-                "mention_roles": [],
-                "pinned": False,
-                "mention_everyone": False,
-                "tts": False,
-                "timestamp": "2026-11-28T10:00:00+00:00",
-                "edited_timestamp": None,
-                "flags": 0,
-                "components": [],
-            }
+            return message()
         return None
 
     async def wait_for(self, predicate: Any, since: int = 0, timeout: float = 20.0) -> Request:
