@@ -204,6 +204,11 @@ INVALID = [
         with_field(sampled_at="2026-03-02t09:30:00z"),
         r"samples\[1\]\.sampled_at: expected an RFC 3339",
     ),
+    # two valid timestamps in one value must not pass the batch-wide check as two lines
+    (
+        with_field(sampled_at="2026-03-02T09:30:00.5Z\n2026-03-02T09:30:01Z"),
+        r"samples\[1\]\.sampled_at: expected an RFC 3339",
+    ),
     (
         with_field(sampled_at="2026-03-02T09:30:00+20:00"),
         r"samples\[1\]\.sampled_at: .* not a valid date",

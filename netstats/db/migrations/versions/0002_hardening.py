@@ -37,7 +37,7 @@ CREATED_BY = "created by netstats migrations"  # as in 0001: downgrade drops onl
 # The function files this revision ships (netstats.db.functions_digest()): a function change
 # comes with a revision of its own, so an older netstats can never re-apply older SQL over
 # a newer database (Alembic refuses a database whose revision it does not know).
-FUNCTIONS_SHA256 = "de19ca938e4787e3d2f9284c97788a1be56d00e808f9338cc78f73ff64cae71d"
+FUNCTIONS_SHA256 = "8551987e8d4bea978b80d1058f6e6b752c8651644ae9ff1ad872ae5294ee2a10"
 
 log = logging.getLogger("netstats.db")
 # 1 Tbit/s in bytes per second: faster than any link a host has today.
