@@ -87,7 +87,7 @@ class Agent:
             self.settings.interval_s,
         )
         try:
-            self.spool.commit_tick(result.samples, result.state)
+            self.spool.commit_tick(result.samples, result.state, after=previous)
         except (sqlite3.Error, OSError) as exc:
             # Nothing is lost yet: the next tick counts from the last state that was stored.
             raise spool_error(self.settings.spool, exc) from exc

@@ -213,9 +213,18 @@ class Spool:
             present=frozenset(json.loads(present)),
         )
 
-    def commit_tick(self, samples: list[Sample], state: State) -> None:
-        """The samples of one tick and the state after it, atomically."""
+    def commit_tick(
+        self, samples: list[Sample], state: State, *, after: State | None | bool = True
+    ) -> None:
+        """The samples of one tick and the state after it, atomically. `after` is the state
+        the tick was computed from (True: not checked); if the spool holds another one by the
+        time it writes, another agent ticked in between and nothing is written."""
         with self._transaction() as db:
+            if after is not True and self.state() != after:
+                raise SpoolError(
+                    f"spool {self.path} (NETSTATS_SPOOL) changed under this tick: another "
+                    "agent writes it; run one agent per spool"
+                )
             db.executemany(
                 "INSERT INTO queue (host, iface, sampled_us, interval_s, bytes_sent, bytes_recv)"
                 " VALUES (?, ?, ?, ?, ?, ?)",

@@ -164,3 +164,13 @@ def test_requeue_moves_quarantined_samples_back_in_order(tmp_path):
     assert spool.requeue() == 2
     assert [q.sample for q in spool.oldest(10)] == [sample(3), sample(1), sample(2)]
     assert spool.status().quarantined == []
+
+
+def test_a_tick_computed_from_a_state_that_changed_meanwhile_writes_nothing(tmp_path):
+    spool = Spool(tmp_path / "spool.sqlite3")
+    spool.commit_tick([], state(1), after=None)  # the first tick: nothing before it
+    spool.commit_tick([sample(2)], state(2), after=state(1))
+    with pytest.raises(SpoolError, match="changed under this tick"):
+        spool.commit_tick([sample(3)], state(3), after=state(1))  # computed from a stale state
+    assert spool.state() == state(2) and spool.depth() == 1
+    spool.close()
