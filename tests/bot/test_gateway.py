@@ -27,8 +27,21 @@ def test_netstats_bot_through_a_local_discord(monkeypatch, clusters, tmp_path):
         want = totals(conn, "today", TZ, host="bot-1")
     monkeypatch.setenv("NETSTATS_DATABASE_URL", dsn)
     monkeypatch.setenv("NETSTATS_TZ", TZ)
-    for name in ("SUPABASE_URL", "NETSTATS_DISCORD_GUILDS", "NETSTATS_AGENT_IN_BOT"):
+    # the agent in the bot's own loop, sampling loopback every second, across the reconnect
+    monkeypatch.setenv("NETSTATS_AGENT_IN_BOT", "1")
+    monkeypatch.setenv("NETSTATS_INTERFACES", "lo")
+    monkeypatch.setenv("NETSTATS_INTERVAL", "1")
+    monkeypatch.setenv("NETSTATS_HOST", "in-bot")
+    monkeypatch.setenv("NETSTATS_SPOOL", str(tmp_path / "spool.sqlite3"))
+    for name in ("SUPABASE_URL", "NETSTATS_DISCORD_GUILDS"):
         monkeypatch.delenv(name, raising=False)
+
+    def in_bot_samples() -> int:
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM netstats.samples WHERE host = 'in-bot'"
+            ).fetchone()
+        return row[0]
 
     async def ask(fake, **kwargs):
         """One interaction through the gateway; returns what the bot sent back."""
@@ -89,6 +102,7 @@ def test_netstats_bot_through_a_local_discord(monkeypatch, clusters, tmp_path):
             assert failed.payload["content"].startswith("Sorry, I could not read")
             assert failed.payload["flags"] == 64
 
+            before_close = in_bot_samples()
             await fake.close_from_server()
             deadline = asyncio.get_running_loop().time() + 20
             while fake.resumed == 0:
@@ -98,6 +112,11 @@ def test_netstats_bot_through_a_local_discord(monkeypatch, clusters, tmp_path):
             fields = {f["name"]: f["value"] for f in again.payload["embeds"][0]["fields"]}
             assert fields["Sent"] == human_bytes(want["bytes_sent"])
             assert fake.identified == 1  # resumed, not identified anew
+            # the in-bot agent kept sampling through the outage and the reconnect
+            deadline = asyncio.get_running_loop().time() + 10
+            while in_bot_samples() < before_close + 2:
+                assert asyncio.get_running_loop().time() < deadline, "the in-bot agent stopped"
+                await asyncio.sleep(0.2)
         finally:
             await bot.close()
             await asyncio.wait_for(running, 10)
