@@ -28,15 +28,20 @@ def default_data_dir() -> Path:
     return platformdirs.user_data_path("netstats") / "postgres"
 
 
+def running_url() -> str | None:
+    """The URL of the embedded database `netstats up` is running now, if it is."""
+    from netstats.db.cluster import running_dsn
+
+    return running_dsn(default_data_dir())
+
+
 def find_database() -> Database:
     """The configured database, or else the embedded one `netstats up` is running now: what
     report, the dashboard and the bot read."""
-    from netstats.db.cluster import running_dsn
-
     try:
         return Database.from_env()
     except ConfigError:
-        url = running_dsn(default_data_dir())
+        url = running_url()
         if url is None:
             raise ConfigError(f"{NO_DATABASE}, or start `netstats up`") from None
         return Database(url=url)

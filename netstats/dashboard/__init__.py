@@ -85,10 +85,9 @@ class DashboardSettings:
     ) -> DashboardSettings:
         url = env.get("NETSTATS_DATABASE_URL")
         if not url:
-            from netstats.db.cluster import running_dsn
-            from netstats.up import default_data_dir
+            from netstats.up import running_url
 
-            url = running_dsn(default_data_dir())  # the database `netstats up` runs
+            url = running_url()
         if not url:
             raise ConfigError(
                 "the dashboard needs NETSTATS_DATABASE_URL (for Supabase: its session pooler "
