@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import signal
@@ -17,8 +16,6 @@ from types import ModuleType
 from netstats import __version__
 from netstats.config import AgentSettings, Database
 from netstats.errors import NetstatsError
-from netstats.reader import PERIODS, open_reader
-from netstats.up import find_database
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.set_defaults(run=_up)
 
     report = commands.add_parser("report", help="today, week, month, cycle and all in a table")
-    report.add_argument("--period", choices=PERIODS, help="only this period")
+    report.add_argument(
+        "--period",
+        type=_period,
+        help="only this period: today, week, month, year, cycle, 24h, 7d, 30d or all",
+    )
     report.add_argument("--tz", help="IANA time zone (default NETSTATS_TZ or UTC)")
     report.add_argument("--host", help="only this host")
     report.add_argument("--iface", help="only this interface")
@@ -266,13 +267,19 @@ def _agent_requeue(args: argparse.Namespace) -> None:
 
 
 def _up(args: argparse.Namespace) -> None:
+    import asyncio
+
     from netstats.up import default_data_dir, up
 
     asyncio.run(up(args.data_dir or default_data_dir(), args.port))
 
 
 def _report(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from netstats.reader import open_reader
     from netstats.report import ROWS, render
+    from netstats.up import find_database
 
     if not args.verbose:  # one answer or one line of why not, not the pool's retries
         logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
@@ -287,6 +294,14 @@ def _report(args: argparse.Namespace) -> None:
             await reader.close()
 
     print(asyncio.run(main()))
+
+
+def _period(text: str) -> str:
+    from netstats.reader import PERIODS  # not at the top: the agent never loads the reader
+
+    if text not in PERIODS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(PERIODS)}, got {text!r}")
+    return text
 
 
 def _instant(text: str) -> datetime:
