@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import platformdirs
 
 from netstats.errors import ConfigError
 
@@ -43,6 +42,7 @@ class Database:
 class AgentSettings:
     host: str
     interval_s: float = 10.0
+    upload_every_s: float = 60.0  # uploads happen at ticks: at most one per interval
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     spool: Path = Path("netstats-spool.sqlite3")
@@ -53,18 +53,34 @@ class AgentSettings:
         return cls(
             host=env.get("NETSTATS_HOST") or socket.gethostname(),
             interval_s=_number(env, "NETSTATS_INTERVAL", 10, 1, 3600),
+            upload_every_s=upload_every_s(env),
             include=_globs(env.get("NETSTATS_INTERFACES")),
             exclude=_globs(env.get("NETSTATS_EXCLUDE")),
-            spool=Path(
-                env.get("NETSTATS_SPOOL")
-                or platformdirs.user_data_path("netstats") / "spool.sqlite3"
-            ),
+            spool=Path(env.get("NETSTATS_SPOOL") or data_dir(env) / "spool.sqlite3"),
             ceiling_bytes_per_s=(
                 _number(env, "NETSTATS_CEILING_MBITS", 0, 1, 10**7) * 125_000
                 if env.get("NETSTATS_CEILING_MBITS")
                 else None
             ),
         )
+
+
+def upload_every_s(env: Mapping[str, str] = os.environ) -> float:
+    """NETSTATS_UPLOAD_EVERY: how often agents upload; the dashboard's live chart follows it."""
+    return _number(env, "NETSTATS_UPLOAD_EVERY", 60, 1, 3600)
+
+
+def data_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """Where netstats keeps its files: the spool, the embedded database, command stamps.
+    On Linux that is $XDG_DATA_HOME/netstats or ~/.local/share/netstats, as platformdirs says,
+    without loading platformdirs into the agent (1 MiB of its 25 MiB, measured)."""
+    if sys.platform.startswith("linux"):
+        return (
+            Path(env.get("XDG_DATA_HOME", "").strip() or Path.home() / ".local/share") / "netstats"
+        )
+    import platformdirs
+
+    return platformdirs.user_data_path("netstats")
 
 
 def _globs(value: str | None) -> tuple[str, ...]:

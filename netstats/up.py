@@ -14,9 +14,7 @@ from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
-from netstats.config import NO_DATABASE, AgentSettings, Database
+from netstats.config import NO_DATABASE, AgentSettings, Database, data_dir, upload_every_s
 from netstats.errors import AlreadyRunning, ConfigError, NetstatsError
 
 log = logging.getLogger(__name__)
@@ -25,7 +23,7 @@ RETENTION_EVERY_S = 3600
 
 
 def default_data_dir() -> Path:
-    return platformdirs.user_data_path("netstats") / "postgres"
+    return data_dir() / "postgres"
 
 
 def running_url() -> str | None:
@@ -115,7 +113,8 @@ async def _up(data_dir: Path, port: int) -> None:
         reading = await asyncio.to_thread(agent.read)
         say(
             f"counting {', '.join(reading.counters) or 'no interface'} as {settings.host}, "
-            f"every {settings.interval_s:g} s (spool {settings.spool})"
+            f"every {settings.interval_s:g} s, uploading every "
+            f"{max(settings.interval_s, settings.upload_every_s):g} s (spool {settings.spool})"
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -162,7 +161,9 @@ async def _dashboard(url: str, port: int, stop: asyncio.Event) -> Coroutine[Any,
         def capture_signals(self) -> Iterator[None]:
             yield  # `netstats up` owns the signals
 
-    settings = DashboardSettings(url, port=port, tz=os.environ.get("NETSTATS_TZ") or "UTC")
+    settings = DashboardSettings(
+        url, port=port, tz=os.environ.get("NETSTATS_TZ") or "UTC", upload_every_s=upload_every_s()
+    )
     server = Server(
         uvicorn.Config(
             create_app(settings),

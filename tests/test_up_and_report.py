@@ -34,6 +34,7 @@ def start_up(tmp_path, port):
     env = clean_env(
         NETSTATS_INTERFACES="lo",
         NETSTATS_INTERVAL="1",
+        NETSTATS_UPLOAD_EVERY="1",
         NETSTATS_SPOOL=str(tmp_path / "spool.sqlite3"),
     )
     return subprocess.Popen(

@@ -1,19 +1,20 @@
 """The agent: samples interface counters, keeps exact deltas in a durable spool, uploads them.
 
-    2026-11-28 10:00:00 INFO netstats.agent bot-1: monitoring eth0, ens3 every 10 s (spool /var/lib/netstats/spool.sqlite3)
+    2026-11-28 10:00:00 INFO netstats.agent bot-1: monitoring eth0, ens3 every 10 s, uploading every 60 s (spool /var/lib/netstats/spool.sqlite3)
     2026-11-28 10:00:00 INFO netstats.agent first run on this machine: counters recorded as the baseline
-    2026-11-28 10:00:10 INFO netstats.agent uploaded 2 samples (0 queued)  (later ones: DEBUG)
-    2026-11-28 10:03:20 WARNING netstats.agent database unreachable (OperationalError: connection refused); 38 samples queued, next try in 7.3 s
+    2026-11-28 10:01:00 INFO netstats.agent uploaded 12 samples (0 queued)  (later ones: DEBUG)
+    2026-11-28 10:03:20 WARNING netstats.agent database unreachable (connection to server at "db.example.com" (10.0.0.5), port 5432 failed: Connection refused); 38 samples queued, next try in 7.3 s
     2026-11-28 10:04:00 INFO netstats.agent uploaded 42 samples (0 queued)
     2026-11-28 10:04:10 WARNING netstats.agent quarantined ens3 sample of 2026-11-28 10:04:10+00:00: samples[1].sampled_at: … more than 5 minutes after the database clock …
 
-Thin on purpose: it never aggregates. Use `Agent.run()` in a process of its own
+Thin on purpose: it never aggregates, keeps the counter state in memory (the spool only
+writes it, with each tick's samples), and uploads every NETSTATS_UPLOAD_EVERY seconds, not
+every tick. Use `Agent.run()` in a process of its own
 (`netstats agent`), or `await Agent.run_async(stop)` inside a bot's event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import random
@@ -22,13 +23,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from netstats.agent.counters import read_counters
+from netstats.agent.counters import Machine
 from netstats.agent.deltas import Reading, step
 from netstats.agent.spool import Queued, Spool, spool_error
 from netstats.agent.transports import Refused, Transport, Unreachable
 from netstats.config import AgentSettings
 from netstats.errors import NetstatsError
+
+if TYPE_CHECKING:  # asyncio costs a daemon 10 MiB: only a bot, which has it, runs run_async
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +72,13 @@ class Agent:
         self.settings = settings
         self.transport = transport
         self.spool = Spool(settings.spool)
-        self.read = read or (lambda: read_counters(settings.include, settings.exclude))
+        # Read once: from here on every tick computes from this and writes it back.
+        self.state = self.spool.state()
+        self.read = read or Machine(settings.include, settings.exclude).read
         self.clock = clock
         self.backoff = Backoff(base_s=min(settings.interval_s, 5.0))
         self.routine = False
+        self.next_upload = clock()  # at once: what an earlier run left queued
 
     def close(self) -> None:
         self.transport.close()
@@ -78,7 +86,7 @@ class Agent:
 
     def tick(self) -> int:
         """Read the counters and queue exact deltas with the new state; returns how many."""
-        previous = self.spool.state()
+        previous = self.state
         result = step(
             previous,
             self.read(),
@@ -91,6 +99,7 @@ class Agent:
         except (sqlite3.Error, OSError) as exc:
             # Nothing is lost yet: the next tick counts from the last state that was stored.
             raise spool_error(self.settings.spool, exc) from exc
+        self.state = result.state
         if previous is None and self.spool.lost:
             log.warning("%s; counting starts again from a baseline", self.spool.lost)
         elif previous is None:
@@ -103,10 +112,14 @@ class Agent:
 
     def flush(self, deadline: float | None = None) -> int:
         """Upload queued samples, oldest first, until the queue is empty, the database is
-        unreachable or the deadline passes. Returns how many the database now has."""
+        unreachable or the deadline passes. Returns how many the database now has. The next
+        upload is due an upload period later, after the backoff when the database could not
+        be reached, and at the next tick when the deadline cut a backlog short."""
         uploaded = 0
+        self.next_upload = self.clock() + self.settings.upload_every_s
         while deadline is None or self.clock() < deadline:
             if self.clock() < self.backoff.not_before:
+                self.next_upload = self.backoff.not_before
                 break
             batch = self.spool.oldest(BATCH)
             if not batch:
@@ -122,8 +135,11 @@ class Agent:
                     self.spool.depth(),
                     delay,
                 )
+                self.next_upload = self.backoff.not_before
                 break
             self.backoff.succeeded()
+        else:
+            self.next_upload = self.clock()  # the deadline passed with a backlog left
         if uploaded:
             # The first upload after a start or an outage is news; every later one is routine.
             log.log(
@@ -176,6 +192,8 @@ class Agent:
 
     async def run_async(self, stop: asyncio.Event) -> None:
         """The same loop for an asyncio program (a bot): blocking work runs in a thread."""
+        import asyncio
+
         await asyncio.to_thread(self._announce)
         next_tick = self.clock()
         while not stop.is_set():
@@ -196,12 +214,13 @@ class Agent:
         return due
 
     def cycle(self) -> None:
-        """One tick and the uploads until the next one is due. A daemon outlives a full disk
-        or a bug in one tick: it says so and tries again at the next, which counts from the
-        last state the spool stored."""
+        """One tick and, when an upload is due, the uploads until the next tick is. A daemon
+        outlives a full disk or a bug in one tick: it says so and tries again at the next,
+        which counts from the last state the spool stored."""
         try:
             self.tick()
-            self.flush(deadline=self.clock() + self.settings.interval_s)
+            if self.clock() >= self.next_upload:
+                self.flush(deadline=self.clock() + self.settings.interval_s)
         except NetstatsError as exc:
             log.error("%s", exc)
         except Exception:
@@ -210,10 +229,11 @@ class Agent:
     def _announce(self) -> None:
         reading = self.read()
         log.info(
-            "%s: monitoring %s every %g s (spool %s)",
+            "%s: monitoring %s every %g s, uploading every %g s (spool %s)",
             self.settings.host,
             ", ".join(reading.counters) or "no interface",
             self.settings.interval_s,
+            max(self.settings.interval_s, self.settings.upload_every_s),
             self.settings.spool,
         )
 

@@ -27,33 +27,67 @@ def boot_id() -> str:
         return f"btime-{psutil.boot_time():.0f}"
 
 
-def read_counters(
-    include: Iterable[str] = (),
-    exclude: Iterable[str] = (),
-    virtual_dir: Path = VIRTUAL_NET,
-    net_dir: Path = CLASS_NET,
-) -> Reading:
-    """One consistent look at every interface netstats should count."""
-    wall = datetime.now(UTC)
-    monotonic = time.monotonic()
-    io = psutil.net_io_counters(pernic=True, nowrap=False)
-    stats = psutil.net_if_stats()
-    chosen = choose_interfaces(
-        io.keys(), include, exclude, virtual(io.keys(), virtual_dir), bridged(io.keys(), net_dir)
-    )
-    return Reading(
-        boot_id=boot_id(),
-        wall=wall,
-        monotonic=monotonic,
-        counters={name: Counters(io[name].bytes_sent, io[name].bytes_recv) for name in chosen},
-        present=frozenset(io.keys()),
+LOOK_AGAIN_S = 60.0
+
+
+class Machine:
+    """Reads the counters of the interfaces netstats should count.
+
+    Each read looks at /proc/net/dev once. What rarely changes (which interfaces to count:
+    virtual, bridged, matching the globs; their link speeds, for the over-speed check) is
+    looked up again only when the machine's set of interfaces changes, or LOOK_AGAIN_S after
+    the last look: it costs as much as the counters themselves (an ioctl and a few stat calls
+    per interface)."""
+
+    def __init__(
+        self,
+        include: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        virtual_dir: Path = VIRTUAL_NET,
+        net_dir: Path = CLASS_NET,
+    ) -> None:
+        self.include, self.exclude = tuple(include), tuple(exclude)
+        self.virtual_dir, self.net_dir = virtual_dir, net_dir
+        self._names: frozenset[str] | None = None
+        self._looked_at = 0.0
+        self._chosen: list[str] = []
+        self._links: dict[str, float] = {}
+
+    def read(self) -> Reading:
+        """One consistent look at every interface netstats should count."""
+        wall = datetime.now(UTC)
+        monotonic = time.monotonic()
+        io = psutil.net_io_counters(pernic=True, nowrap=False)
+        names = frozenset(io)
+        if names != self._names or monotonic - self._looked_at >= LOOK_AGAIN_S:
+            self._look(names)
+            self._names, self._looked_at = names, monotonic
+        return Reading(
+            boot_id=boot_id(),
+            wall=wall,
+            monotonic=monotonic,
+            counters={
+                name: Counters(io[name].bytes_sent, io[name].bytes_recv) for name in self._chosen
+            },
+            present=names,
+            link_bytes_per_s=self._links,
+        )
+
+    def _look(self, names: frozenset[str]) -> None:
+        self._chosen = choose_interfaces(
+            names,
+            self.include,
+            self.exclude,
+            virtual(names, self.virtual_dir),
+            bridged(names, self.net_dir),
+        )
+        stats = psutil.net_if_stats()
         # psutil reports Mbit/s (0 when unknown): bytes per second = Mbit/s * 125,000
-        link_bytes_per_s={
+        self._links = {
             name: stats[name].speed * 125_000.0
-            for name in chosen
+            for name in self._chosen
             if name in stats and stats[name].speed > 0
-        },
-    )
+        }
 
 
 def virtual(names: Iterable[str], virtual_dir: Path = VIRTUAL_NET) -> frozenset[str]:

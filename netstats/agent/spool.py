@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from netstats.agent.deltas import MAX_INTERVAL_S, Counters, State
 from netstats.errors import SpoolError
@@ -214,13 +214,15 @@ class Spool:
         )
 
     def commit_tick(
-        self, samples: list[Sample], state: State, *, after: State | None | bool = True
+        self, samples: list[Sample], state: State, *, after: State | None | Literal[True] = True
     ) -> None:
         """The samples of one tick and the state after it, atomically. `after` is the state
         the tick was computed from (True: not checked); if the spool holds another one by the
         time it writes, another agent ticked in between and nothing is written."""
         with self._transaction() as db:
-            if after is not True and self.state() != after:
+            # the row's key columns tell it apart from any other tick's: no need to parse it
+            stored = db.execute("SELECT boot_id, sampled_us, monotonic FROM state").fetchone()
+            if after is not True and stored != _stamp(after):
                 raise SpoolError(
                     f"spool {self.path} (NETSTATS_SPOOL) changed under this tick: another "
                     "agent writes it; run one agent per spool"
@@ -311,6 +313,11 @@ class Spool:
     def enforce_cap(self) -> int:
         """Past the cap, merge the oldest adjacent samples of each interface (same bytes, a
         longer interval) instead of dropping any. Returns how many rows the merge removed."""
+        # ids only grow, so their span bounds the depth, from two lookups (count(*) would
+        # read the whole queue at every tick)
+        span = self.db.execute("SELECT max(id) - min(id) + 1 FROM queue").fetchone()[0]
+        if (span or 0) <= self.cap:
+            return 0
         removed = 0
         while (excess := self.depth() - self.cap) > 0:
             merged = self._merge_oldest(excess)
@@ -423,6 +430,10 @@ def _move_aside(path: Path) -> Path:
         if part.exists():
             part.rename(aside.with_name(aside.name + suffix))
     return aside
+
+
+def _stamp(state: State | None) -> tuple[str, int, float] | None:
+    return None if state is None else (state.boot_id, to_us(state.sampled_at), state.monotonic)
 
 
 def _sample(row: tuple[Any, ...]) -> Sample:

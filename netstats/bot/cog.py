@@ -6,22 +6,20 @@ import asyncio
 import io
 import logging
 import os
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import discord
-import psycopg
 from discord import app_commands
 from discord.app_commands import locale_str as _
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from netstats.bot import chart, embed
 from netstats.bot.i18n import LABELS, PERIOD_CHOICES, Translator, language
 from netstats.config import AgentSettings, Database
-from netstats.errors import ConfigError, NetstatsError
+from netstats.errors import ConfigError
 from netstats.reader import Reader, Totals, history_step, open_reader
 
 if TYPE_CHECKING:  # the agent (psutil) is imported only when the bot runs it
@@ -68,18 +66,18 @@ class NetStats(commands.Cog):
         self.settings = settings or BotSettings.from_env()
         self.reader: Reader | None = None
         self.agent: Agent | None = None  # NETSTATS_AGENT_IN_BOT=1
+        self.agent_task: asyncio.Task[None] | None = None
+        self.agent_stop = asyncio.Event()
 
     async def cog_load(self) -> None:
         from netstats.up import find_database
 
         self.reader = await open_reader(find_database())
         if self.settings.agent_in_bot:
-            self._start_agent()
+            await self._start_agent()
 
     async def cog_unload(self) -> None:
-        if self.sample.is_running():
-            self.sample.cancel()
-            await self._stop_agent()
+        await self._stop_agent()
         if self.reader is not None:
             await self.reader.close()
 
@@ -195,34 +193,24 @@ class NetStats(commands.Cog):
         else:
             await interaction.response.send_message(message, ephemeral=True)
 
-    # The agent in the bot's own process (NETSTATS_AGENT_IN_BOT=1): same spool and rules.
+    # The agent in the bot's own process (NETSTATS_AGENT_IN_BOT=1): the same loop as
+    # `netstats agent`, its blocking work (spool, counters, uploads) in a worker thread; it
+    # survives every error of a tick and needs nothing from Discord.
 
-    def _start_agent(self) -> None:
+    async def _start_agent(self) -> None:
         from netstats.agent import Agent
         from netstats.agent.transports import connect
 
         settings = AgentSettings.from_env()
-        self.agent = Agent(settings, connect(Database.from_env()))
-        self.sample.change_interval(seconds=settings.interval_s)
-        self.sample.start()
-
-    @tasks.loop(seconds=10)
-    async def sample(self) -> None:
-        assert self.agent is not None
-        await asyncio.to_thread(self.agent.cycle)
-
-    @sample.before_loop
-    async def _ready(self) -> None:
-        await self.bot.wait_until_ready()
+        self.agent = await asyncio.to_thread(lambda: Agent(settings, connect(Database.from_env())))
+        self.agent_task = asyncio.create_task(self.agent.run_async(self.agent_stop))
 
     async def _stop_agent(self) -> None:
+        if self.agent_task is not None:
+            self.agent_stop.set()
+            await self.agent_task  # its final tick and flush
         if self.agent is not None:
-            await asyncio.to_thread(self.agent.finish)
-            self.agent.close()
-
-
-# tasks.loop stops on exceptions it does not know; the agent's own are expected and survived.
-NetStats.sample.add_exception_type(OSError, sqlite3.Error, psycopg.Error, NetstatsError)
+            await asyncio.to_thread(self.agent.close)
 
 
 async def setup_translator(bot: commands.Bot) -> None:

@@ -15,16 +15,16 @@ import os
 from pathlib import Path
 
 import discord
-import platformdirs
 from discord.ext import commands
 
+from netstats.config import data_dir
 from netstats.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 
 def default_stamp() -> Path:
-    return platformdirs.user_data_path("netstats") / "discord-commands.json"
+    return data_dir() / "discord-commands.json"
 
 
 class Runner(commands.Bot):

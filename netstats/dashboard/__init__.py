@@ -6,6 +6,8 @@ JSON endpoints (all GET, all read through the SQL API with bind parameters):
     /api/history?period=…&tz=…&host=&iface=               bars for the period: hourly for a
                                                           day, daily for a week or a month
     /api/live?host=&iface=                                bits/s per 10 s, last 15 minutes
+                                                          (15 uploads when agents upload
+                                                          less often: NETSTATS_UPLOAD_EVERY)
     /api/hosts                                            netstats_hosts
     /api/stream?host=&iface=                              Server-Sent Events: /api/live's
                                                           answer again after each ingest
@@ -17,6 +19,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import math
 import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass
@@ -44,6 +47,7 @@ from starlette.staticfiles import StaticFiles
 
 from netstats.dashboard.live import LiveFeed, TooManyStreams
 from netstats.dashboard.security import Limiter, check_token, host_allowed, loopback, same_token
+from netstats.config import upload_every_s
 from netstats.errors import ConfigError
 from netstats.reader import PERIODS, PostgresReader, history_step
 
@@ -67,6 +71,7 @@ class DashboardSettings:
     port: int = 8787
     token: str | None = None
     tz: str = "UTC"
+    upload_every_s: float = 60.0  # NETSTATS_UPLOAD_EVERY: the live chart spans 15 uploads
 
     max_streams: int = 1000
 
@@ -99,7 +104,16 @@ class DashboardSettings:
             port,
             env.get("NETSTATS_DASHBOARD_TOKEN") or None,
             env.get("NETSTATS_TZ") or "UTC",
+            upload_every_s(env),
         )
+
+
+def live_window(upload_every_s: float) -> tuple[timedelta, timedelta]:
+    """The live chart's window and step: 15 minutes of 10 s points, or 15 uploads when agents
+    upload less often than once a minute (a 15-minute window would then sit empty between
+    them), in at most 900 points."""
+    window = max(LIVE_WINDOW, timedelta(seconds=15 * upload_every_s))
+    return window, LIVE_STEP * math.ceil(window / LIVE_STEP / 900)
 
 
 class BadRequest(Exception):
@@ -172,15 +186,17 @@ def create_app(settings: DashboardSettings) -> Starlette:
             }
         )
 
+    window, step = live_window(settings.upload_every_s)
+
     async def live_points(host: str | None, iface: str | None) -> dict[str, Any]:
         now = datetime.now(UTC)
-        current = now - timedelta(seconds=now.timestamp() % LIVE_STEP.total_seconds())
+        current = now - timedelta(seconds=now.timestamp() % step.total_seconds())
         # An agent's clock may run a little ahead of this one (the database accepts up to
         # 5 minutes): its newest samples must still show, not fall past the window's end.
         buckets = await reader.series(
-            current + LIVE_STEP - LIVE_WINDOW,
-            current + LIVE_STEP + CLOCK_SKEW,
-            LIVE_STEP,
+            current + step - window,
+            current + step + CLOCK_SKEW,
+            step,
             "UTC",
             host,
             iface,
@@ -188,8 +204,9 @@ def create_app(settings: DashboardSettings) -> Starlette:
         # A bucket's rate is its bytes over the seconds its samples cover: a 60 s sample in
         # a 10 s bucket is 60 s of traffic, not a spike six times too high.
         return {
-            "step_s": LIVE_STEP.total_seconds(),
-            "window_s": LIVE_WINDOW.total_seconds(),
+            "step_s": step.total_seconds(),
+            "window_s": window.total_seconds(),
+            "upload_every_s": settings.upload_every_s,
             "points": [
                 [b.bucket_start.timestamp(), (b.bytes_sent + b.bytes_recv) * 8 / b.seconds]
                 for b in buckets

@@ -53,6 +53,10 @@ def test_agent_once_records_a_baseline_then_uploads_and_status_tells(dsn, conn, 
             {"NETSTATS_DATABASE_URL": "postgresql://x", "NETSTATS_INTERVAL": "ten"},
             "NETSTATS_INTERVAL='ten': expected a number from 1 to 3600",
         ),
+        (
+            {"NETSTATS_DATABASE_URL": "postgresql://x", "NETSTATS_UPLOAD_EVERY": "1m"},
+            "NETSTATS_UPLOAD_EVERY='1m': expected a number from 1 to 3600",
+        ),
     ],
 )
 def test_agent_configuration_errors_name_the_setting(env, message, tmp_path):
@@ -92,3 +96,16 @@ def test_an_agent_login_writes_its_own_host_and_quarantines_any_other(dsn, conn,
     finally:
         conn.execute("DELETE FROM netstats.agent_hosts")
         conn.execute("DROP ROLE agent_cli")
+
+
+@pytest.mark.parametrize("xdg", [None, "", "  ", "/srv/data"])
+def test_the_default_data_dir_is_where_platformdirs_puts_it(monkeypatch, xdg):
+    import platformdirs
+
+    from netstats.config import data_dir
+
+    if xdg is None:
+        monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_DATA_HOME", xdg)
+    assert data_dir() == platformdirs.user_data_path("netstats")

@@ -108,7 +108,9 @@ def test_a_full_disk_is_one_line_and_the_daemon_survives_it_losing_nothing(mount
 
     reads: list[int] = []
     kept = Kept()
-    agent = Agent(AgentSettings("spool-host", 1, spool=mount / "daemon.sqlite3"), kept, read=read)
+    settings = AgentSettings("spool-host", 1, upload_every_s=1, spool=mount / "daemon.sqlite3")
+    # the clock follows the readings: one second a tick, an upload due at each
+    agent = Agent(settings, kept, read=read, clock=lambda: float(len(reads)))
     with caplog.at_level(logging.ERROR, "netstats.agent"):
         for _ in counters:
             agent.cycle()  # the body of Agent.run's loop

@@ -50,6 +50,25 @@ def test_ticks_reach_the_database_exactly(conn, dsn, tmp_path):
     agent.close()
 
 
+def test_uploads_come_every_upload_period_and_at_the_stop_not_every_tick(conn, dsn, tmp_path):
+    now = [0.0]
+    settings = AgentSettings(
+        host="bot-1", interval_s=10, upload_every_s=60, spool=tmp_path / "spool.sqlite3"
+    )
+    agent = Agent(settings, PostgresTransport(dsn), read=Machine(), clock=lambda: now[0])
+    stored = []
+    for _ in range(13):  # the body of Agent.run's loop, 10 s apart
+        agent.cycle()
+        stored.append(totals(conn, "all")["samples"])
+        now[0] += 10
+    # the first tick is the baseline; each tick's sample is in the spool until the upload
+    assert stored == [0, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 6, 12]
+    assert agent.spool.depth() == 0
+    agent.finish()  # a last tick, uploaded at once
+    assert totals(conn, "all")["samples"] == 13
+    agent.close()
+
+
 def test_an_unreachable_database_keeps_every_sample_and_backs_off(conn, dsn, tmp_path):
     agent = make_agent(
         tmp_path, PostgresTransport("postgresql://postgres@/netstats?host=/nonexistent")
@@ -83,7 +102,7 @@ def test_a_refused_sample_is_quarantined_and_never_blocks_the_queue(conn, dsn, t
     agent.close()
 
 
-def test_supabase_transport_goes_through_supabase_py_to_the_database(conn, dsn, tmp_path):
+def test_supabase_transport_reaches_the_database_through_the_api(conn, dsn, tmp_path):
     with serve(dsn) as (url, up):
         agent = make_agent(tmp_path, SupabaseTransport(url, "agent-key"))
         for _ in range(4):

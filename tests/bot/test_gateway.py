@@ -31,6 +31,7 @@ def test_netstats_bot_through_a_local_discord(monkeypatch, clusters, tmp_path):
     monkeypatch.setenv("NETSTATS_AGENT_IN_BOT", "1")
     monkeypatch.setenv("NETSTATS_INTERFACES", "lo")
     monkeypatch.setenv("NETSTATS_INTERVAL", "1")
+    monkeypatch.setenv("NETSTATS_UPLOAD_EVERY", "1")
     monkeypatch.setenv("NETSTATS_HOST", "in-bot")
     monkeypatch.setenv("NETSTATS_SPOOL", str(tmp_path / "spool.sqlite3"))
     for name in ("SUPABASE_URL", "NETSTATS_DISCORD_GUILDS"):
@@ -83,7 +84,9 @@ def test_netstats_bot_through_a_local_discord(monkeypatch, clusters, tmp_path):
             assert answer.files == ["netstats.png"]
 
             choices = await ask(
-                fake, kind=4, options=[{"name": "host", "type": 3, "value": "", "focused": True}]
+                fake,
+                kind=4,
+                options=[{"name": "host", "type": 3, "value": "bot-", "focused": True}],
             )
             assert [c["value"] for c in choices.payload["data"]["choices"]] == ["bot-1", "bot-2"]
 

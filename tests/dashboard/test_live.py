@@ -75,3 +75,15 @@ def test_the_live_rate_is_bytes_over_the_seconds_the_samples_cover(migrated):
             points = httpx.get(running.url + "/api/live").json()["points"]
     assert len(points) == 9
     assert {round(rate) for _, rate in points} == {8_000_000}
+
+
+def test_the_live_window_spans_15_uploads_in_at_most_900_points():
+    from datetime import timedelta
+
+    from netstats.dashboard import live_window
+
+    minutes = timedelta(minutes=1)
+    assert live_window(10) == (15 * minutes, timedelta(seconds=10))
+    assert live_window(60) == (15 * minutes, timedelta(seconds=10))
+    assert live_window(300) == (75 * minutes, timedelta(seconds=10))
+    assert live_window(3600) == (900 * minutes, timedelta(seconds=60))

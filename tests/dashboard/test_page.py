@@ -130,6 +130,8 @@ def test_the_live_chart_gains_a_point_within_2_seconds_of_an_ingest(server, conn
     # "last 15 minutes": the axis spans them, however few points there are
     span = page.evaluate("liveChart.scales.x.max - liveChart.scales.x.min")
     assert span == pytest.approx(900, abs=1)
+    title = "Live: bits per second, last 15 minutes (agents upload every 60 s)"
+    expect(page.locator("#live-title")).to_have_text(title)
 
 
 def test_the_page_requests_nothing_that_is_missing(server, conn, page):

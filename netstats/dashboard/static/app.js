@@ -130,6 +130,11 @@ let stream = null;
 let liveWindow = 900;
 function drawLive(data) {
   liveWindow = data.window_s || liveWindow;
+  const minutes = `${Math.round(liveWindow / 60)} minutes`;
+  document.getElementById("live-title").textContent =
+    `Live: bits per second, last ${minutes} (agents upload every ${data.upload_every_s} s)`;
+  document.getElementById("live-empty").textContent =
+    `No samples in the last ${minutes}: is the agent running?`;
   const element = document.getElementById("live");
   const xs = data.points.map((p) => p[0]);
   const ys = data.points.map((p) => p[1]);
@@ -139,7 +144,7 @@ function drawLive(data) {
     liveChart.setData([xs, ys]);
     return;
   }
-  // The title promises the last 15 minutes: the axis spans them, however few points there are.
+  // The title promises the window: the axis spans it, however few points there are.
   const span = (u, min, max) => {
     const end = Math.max(Date.now() / 1e3, max ?? 0);
     return [end - liveWindow, end];
