@@ -184,12 +184,12 @@ def lag(daemon: Daemon) -> str:
 
 def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]:
     """Every daemon at once, measured over the same `seconds` after start-up."""
-    from netstats.agent.counters import read_counters
+    from netstats.agent.counters import Machine
 
-    watched = list(read_counters().counters)
+    watched = list(Machine().read().counters)
     postgres = {"NETSTATS_DATABASE_URL": dsn}
     with tempfile.TemporaryDirectory() as tmp:
-        folders = [Path(tmp) / str(i) for i in range(5)]
+        folders = [Path(tmp) / str(i) for i in range(6)]
         for folder in folders:
             folder.mkdir()
         vnstatd = start_vnstatd(folders[0], watched[0]) if len(watched) == 1 else None
@@ -198,6 +198,7 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
             start_agent("agent-supabase", supabase_env, folders[2]),
             start_bot("bot-with-agent", postgres, folders[3], agent=True),
             start_bot("bot-alone", postgres, folders[4], agent=False),
+            start_agent("agent-every-tick", {**postgres, "NETSTATS_UPLOAD_EVERY": "1"}, folders[5]),
         ] + ([vnstatd] if vnstatd else [])
         try:
             print(
@@ -214,7 +215,7 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
         finally:
             for daemon in daemons:
                 daemon.stop()
-    pg, sb, bot, alone = (d.figures for d in daemons[:4])
+    pg, sb, bot, alone, every_tick = (d.figures for d in daemons[:5])
     base = vnstatd.figures["cpu_s_per_h"] if vnstatd else None
 
     def row(label: str, f: dict[str, float], rss_target: str) -> str:
@@ -227,7 +228,8 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
     ticks = seconds / INTERVAL_S
     lines = [
         f"Measured together for {seconds / 60:.0f} min after {WARMUP_S} s of start-up, every "
-        f"daemon watching {', '.join(watched)}; the agents tick every {INTERVAL_S} s. "
+        f"daemon watching {', '.join(watched)}; the agents tick every {INTERVAL_S} s and upload "
+        "every 60 s (the default) unless said otherwise. "
         + (
             "vnstatd runs with its default settings (counters read every 20 s, interfaces "
             "polled every 5 s, its database written every 5 min)."
@@ -247,7 +249,8 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
         )
     lines += [
         row("`netstats agent`, Postgres transport", pg, "25 MiB"),
-        row("`netstats agent`, Supabase transport (postgrest-py)", sb, "40 MiB"),
+        row("`netstats agent`, Supabase transport (httpx)", sb, "40 MiB"),
+        row("`netstats agent`, Postgres, uploading at every tick", every_tick, "25 MiB"),
         "",
         "The in-bot agent (`NETSTATS_AGENT_IN_BOT=1`, Postgres transport): an asyncio program "
         "running `Agent.run_async`, beside the same program without it. A heartbeat wakes "

@@ -276,3 +276,36 @@ def test_without_a_physical_interface_bridges_and_their_ports_are_not_counted(tm
     virtual = frozenset(names)  # no physical interface at all
     chosen = choose_interfaces(names, [], [], virtual, bridged(names, tmp_path))
     assert chosen == ["venet0", "wg0"]
+
+
+def test_byte_counters_read_proc_net_dev_as_the_kernel_writes_it(tmp_path):
+    from netstats.agent.counters import byte_counters
+
+    net_dev = tmp_path / "dev"
+    net_dev.write_text(
+        "Inter-|   Receive                                                |  Transmit\n"
+        " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets"
+        " errs drop fifo colls carrier compressed\n"
+        "    lo:   45648  512    0    0    0     0          0         0    45648  512"
+        "    0    0    0     0       0          0\n"
+        "  eth0:18446744073709551615 9 0 0 0 0 0 0 2237525 7 0 0 0 0 0 0\n"
+        "wg-very-long-nm: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
+    )
+    assert byte_counters(str(net_dev)) == {
+        "lo": Counters(45648, 45648),
+        "eth0": Counters(2237525, 2**64 - 1),  # sent, received: 64-bit counters stay exact
+        "wg-very-long-nm": Counters(9, 1),
+    }
+
+
+def test_byte_counters_agree_with_psutil_on_this_machine():
+    import psutil
+
+    from netstats.agent.counters import byte_counters
+
+    ours = byte_counters()
+    theirs = psutil.net_io_counters(pernic=True, nowrap=False)
+    assert set(ours) == set(theirs)
+    # counters only grow: psutil's read, a moment later, is never behind ours
+    for name, c in ours.items():
+        assert c.bytes_sent <= theirs[name].bytes_sent and c.bytes_recv <= theirs[name].bytes_recv

@@ -179,3 +179,25 @@ def test_a_thousand_refused_samples_are_all_quarantined_without_recursion(migrat
     status = agent.spool.status()
     assert (status.depth, len(status.quarantined)) == (0, 1000)
     agent.close()
+
+
+def test_the_postgres_transport_survives_a_dropped_connection_and_says_why(conn, dsn):
+    transport = PostgresTransport(dsn)
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    assert transport.ingest([Sample("bot-1", "eth0", at, 10.0, 1, 2)]) == {
+        "inserted": 1,
+        "duplicates": 0,
+    }
+    # its connection says who it is, for whoever reads pg_stat_activity
+    dropped = conn.execute(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE application_name = 'netstats agent'"
+    ).fetchone()
+    assert dropped == (1,)
+    later = Sample("bot-1", "eth0", at + timedelta(seconds=10), 10.0, 3, 4)
+    with pytest.raises(Unreachable, match="terminat") as failed:
+        transport.ingest([later])
+    assert "\n" not in str(failed.value)  # one log line
+    assert transport.ingest([later]) == {"inserted": 1, "duplicates": 0}  # a new connection
+    assert totals(conn, "all")["bytes_recv"] == 6
+    transport.close()
