@@ -3,9 +3,9 @@
 Every daemon runs at the same time, on the same machine, watching the same interface, for
 SECONDS after WARMUP_S of start-up. CPU comes from /proc/PID/task/*/schedstat (nanoseconds
 on the CPU, every thread; utime/stime are charged in whole clock ticks and mislead for short
-bursts), peak RSS from VmHWM, wake-ups from the context switches of every thread. The in-bot
-agent runs in an asyncio program beside an identical one without it; a heartbeat in each
-measures how late the event loop answers.
+bursts), peak RSS from VmHWM, wake-ups from the context switches of every thread. Then the
+in-bot agent runs in an asyncio program beside an identical one without it, BOT_SECONDS; a
+heartbeat in each measures how late the event loop answers.
 
     python -m bench.agent [--seconds 300]    (bench.run includes it)
 """
@@ -35,6 +35,7 @@ from netstats.sample import Sample
 
 WARMUP_S = 30
 SECONDS = 300
+BOT_SECONDS = 120
 INTERVAL_S = 10
 
 # An asyncio program with a heartbeat every 20 ms, and the agent the way the bot runs it
@@ -182,6 +183,21 @@ def lag(daemon: Daemon) -> str:
     return f"{statistics.median(late) * 1000:.2f} / {p99 * 1000:.2f} / {late[-1] * 1000:.1f}"
 
 
+def together(daemons: list[Daemon], seconds: float, what: str) -> None:
+    """Measure `daemons` over the same `seconds`, after WARMUP_S of start-up; then stop them."""
+    try:
+        print(f"  {what}: {WARMUP_S} s start-up, then {seconds:.0f} s measured …", flush=True)
+        time.sleep(WARMUP_S)
+        for daemon in daemons:
+            daemon.mark()
+        time.sleep(seconds)
+        for daemon in daemons:
+            daemon.measure(seconds)
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+
+
 def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]:
     """Every daemon at once, measured over the same `seconds` after start-up."""
     from netstats.agent.counters import Machine
@@ -196,26 +212,17 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
         daemons = [
             start_agent("agent-postgres", postgres, folders[1]),
             start_agent("agent-supabase", supabase_env, folders[2]),
-            start_bot("bot-with-agent", postgres, folders[3], agent=True),
-            start_bot("bot-alone", postgres, folders[4], agent=False),
-            start_agent("agent-every-tick", {**postgres, "NETSTATS_UPLOAD_EVERY": "1"}, folders[5]),
+            start_agent("agent-every-tick", {**postgres, "NETSTATS_UPLOAD_EVERY": "1"}, folders[3]),
         ] + ([vnstatd] if vnstatd else [])
-        try:
-            print(
-                f"  {len(daemons)} daemons watching {', '.join(watched)}: {WARMUP_S} s start-up, "
-                f"then {seconds:.0f} s measured …",
-                flush=True,
-            )
-            time.sleep(WARMUP_S)
-            for daemon in daemons:
-                daemon.mark()
-            time.sleep(seconds)
-            for daemon in daemons:
-                daemon.measure(seconds)
-        finally:
-            for daemon in daemons:
-                daemon.stop()
-    pg, sb, bot, alone, every_tick = (d.figures for d in daemons[:5])
+        together(daemons, seconds, f"{len(daemons)} daemons watching {', '.join(watched)}")
+        # The bots' heartbeats wake 50 times a second: they would cool the daemons' caches.
+        bots = [
+            start_bot("bot-with-agent", postgres, folders[4], agent=True),
+            start_bot("bot-alone", postgres, folders[5], agent=False),
+        ]
+        together(bots, BOT_SECONDS, "an asyncio program with the agent and one without")
+    pg, sb, every_tick = (d.figures for d in daemons[:3])
+    bot, alone = (d.figures for d in bots)
     base = vnstatd.figures["cpu_s_per_h"] if vnstatd else None
 
     def row(label: str, f: dict[str, float], rss_target: str) -> str:
@@ -225,7 +232,7 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
             f"**{f['rss_mib']:.1f} MiB** | CPU at most 2x vnstatd; RSS at most {rss_target} |"
         )
 
-    ticks = seconds / INTERVAL_S
+    ticks = BOT_SECONDS / INTERVAL_S
     lines = [
         f"Measured together for {seconds / 60:.0f} min after {WARMUP_S} s of start-up, every "
         f"daemon watching {', '.join(watched)}; the agents tick every {INTERVAL_S} s and upload "
@@ -252,18 +259,19 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
         row("`netstats agent`, Supabase transport (httpx)", sb, "40 MiB"),
         row("`netstats agent`, Postgres, uploading at every tick", every_tick, "25 MiB"),
         "",
-        "The in-bot agent (`NETSTATS_AGENT_IN_BOT=1`, Postgres transport): an asyncio program "
-        "running `Agent.run_async`, beside the same program without it. A heartbeat wakes "
-        "every 20 ms in both; its lateness is how long the event loop was kept from it.",
+        "The in-bot agent (`NETSTATS_AGENT_IN_BOT=1`, Postgres transport, as the bot runs it): "
+        "an asyncio program running `Agent.run_async`, beside the same program without it, "
+        f"for {BOT_SECONDS / 60:.0f} min after the daemons above. A heartbeat wakes every 20 ms "
+        "in both; its lateness is how long the event loop was kept from it.",
         "",
         "| measure | with the agent | without |",
         "|---|---|---|",
         f"| CPU on the event loop's thread, per tick | "
-        f"**{(bot['main_s_per_h'] - alone['main_s_per_h']) / 3600 * seconds / ticks * 1000:.2f} ms** "
+        f"**{(bot['main_s_per_h'] - alone['main_s_per_h']) / 3600 * BOT_SECONDS / ticks * 1000:.2f} ms** "
         "more | |",
         f"| CPU of the whole process, per hour | {bot['cpu_s_per_h']:.2f} s | "
         f"{alone['cpu_s_per_h']:.2f} s |",
-        f"| heartbeat lateness, median / p99 / max ms | {lag(daemons[2])} | {lag(daemons[3])} |",
+        f"| heartbeat lateness, median / p99 / max ms | {lag(bots[0])} | {lag(bots[1])} |",
         f"| peak RSS | {bot['rss_mib']:.1f} MiB | {alone['rss_mib']:.1f} MiB |",
     ]
     return lines

@@ -19,7 +19,6 @@ import logging
 import math
 import random
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,8 +105,6 @@ class Agent:
             log.info("first run on this machine: counters recorded as the baseline")
         for warning in result.warnings:
             log.warning("%s", warning)
-        if merged := self.spool.enforce_cap():
-            log.warning("spool over %d samples: merged %d old ones", self.spool.cap, merged)
         return len(result.samples)
 
     def flush(self, deadline: float | None = None) -> int:
@@ -115,6 +112,9 @@ class Agent:
         unreachable or the deadline passes. Returns how many the database now has. The next
         upload is due an upload period later, after the backoff when the database could not
         be reached, and at the next tick when the deadline cut a backlog short."""
+        # The cap matters in a long outage, at the upload attempts; not at every tick.
+        if merged := self.spool.enforce_cap():
+            log.warning("spool over %d samples: merged %d old ones", self.spool.cap, merged)
         uploaded = 0
         self.next_upload = self.clock() + self.settings.upload_every_s
         while deadline is None or self.clock() < deadline:
@@ -180,14 +180,16 @@ class Agent:
         log.warning("quarantined %s sample of %s: %s", s.iface, s.sampled_at, error)
         self.spool.quarantine(item, error)
 
-    def run(self, stop: threading.Event) -> None:
-        """Tick every interval until `stop` is set; then a final tick and one short flush."""
+    def run(self, wait: Callable[[float], bool]) -> None:
+        """Tick every interval until `wait(seconds)` returns True (a stop, such as
+        threading.Event().wait, or cli's signal wait); then a final tick and one short flush."""
         self._announce()
         next_tick = self.clock()
-        while not stop.is_set():
+        while True:
             self.cycle()
             next_tick = self._next_tick(next_tick)
-            stop.wait(max(0.0, next_tick - self.clock()))
+            if wait(max(0.0, next_tick - self.clock())):
+                break
         self.finish()
 
     async def run_async(self, stop: asyncio.Event) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import os
 import time
+import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ VIRTUAL_NET = Path("/sys/devices/virtual/net")
 CLASS_NET = Path("/sys/class/net")
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 NET_DEV = "/proc/net/dev"
+CHUNK = 65536
 
 
 @functools.cache
@@ -53,12 +56,13 @@ class Machine:
         self._looked_at = 0.0
         self._chosen: list[str] = []
         self._links: dict[str, float] = {}
+        self._net_dev = NetDev()
 
     def read(self) -> Reading:
         """One consistent look at every interface netstats should count."""
         wall = datetime.now(UTC)
         monotonic = time.monotonic()
-        io = byte_counters()
+        io = self._net_dev.read()
         names = frozenset(io)
         if names != self._names or monotonic - self._looked_at >= LOOK_AGAIN_S:
             self._look(names)
@@ -89,23 +93,35 @@ class Machine:
         }
 
 
-def byte_counters(net_dev: str = NET_DEV) -> dict[str, Counters]:
-    """Every interface's byte counters, as the kernel has them now. On Linux straight from
-    /proc/net/dev, which is what psutil reads too, but without its text decoding and eight
-    named fields per interface: 40% of a tick's CPU, measured. Elsewhere through psutil."""
-    try:
-        with open(net_dev, "rb") as f:
-            lines = f.read().splitlines()[2:]  # two header lines
-    except FileNotFoundError:
-        io = psutil.net_io_counters(pernic=True, nowrap=False)
-        return {name: Counters(c.bytes_sent, c.bytes_recv) for name, c in io.items()}
-    counters = {}
-    for line in lines:
-        # "  eth0: rx_bytes rx_packets ... (8 received fields) tx_bytes ..."; a name has no ":"
-        name, _, fields = line.partition(b":")
-        values = fields.split()
-        counters[name.strip().decode()] = Counters(int(values[8]), int(values[0]))
-    return counters
+class NetDev:
+    """Every interface's byte counters, as the kernel has them now: on Linux /proc/net/dev,
+    which is what psutil reads too, but kept open (a read is one pread, 30 us, instead of an
+    open, read and close, 100 us) and without psutil's text decoding and eight named fields
+    per interface (another 110 us); measured at the agent's cadence. Elsewhere psutil."""
+
+    def __init__(self, path: str = NET_DEV) -> None:
+        try:
+            self.fd: int | None = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            self.fd = None
+        else:
+            weakref.finalize(self, os.close, self.fd)
+
+    def read(self) -> dict[str, Counters]:
+        if self.fd is None:
+            io = psutil.net_io_counters(pernic=True, nowrap=False)
+            return {name: Counters(c.bytes_sent, c.bytes_recv) for name, c in io.items()}
+        text = os.pread(self.fd, CHUNK, 0)
+        # a short read is the end (the kernel fills the buffer while it has lines)
+        while len(text) % CHUNK == 0 and (more := os.pread(self.fd, CHUNK, len(text))):
+            text += more
+        counters = {}
+        for line in text.splitlines()[2:]:  # two header lines
+            # "  eth0: rx_bytes rx_packets ... (8 received fields) tx_bytes ..."; no ":" in names
+            name, _, fields = line.partition(b":")
+            values = fields.split()
+            counters[name.strip().decode()] = Counters(int(values[8]), int(values[0]))
+        return counters
 
 
 def virtual(names: Iterable[str], virtual_dir: Path = VIRTUAL_NET) -> frozenset[str]:

@@ -45,9 +45,9 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from netstats.config import upload_every_s
 from netstats.dashboard.live import LiveFeed, TooManyStreams
 from netstats.dashboard.security import Limiter, check_token, host_allowed, loopback, same_token
-from netstats.config import upload_every_s
 from netstats.errors import ConfigError
 from netstats.reader import PERIODS, PostgresReader, history_step
 

@@ -1,6 +1,8 @@
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -38,6 +40,39 @@ def test_agent_once_records_a_baseline_then_uploads_and_status_tells(dsn, conn, 
     assert any(line.startswith("quarantined") and "0 samples" in line for line in lines)
     assert any(line.strip().startswith("lo ") and "sent" in line for line in lines)
     assert "never" not in status.stdout  # there was a successful upload
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_the_daemon_stops_on_a_signal_and_uploads_what_it_held(dsn, conn, tmp_path, signum):
+    """Uploads wait for NETSTATS_UPLOAD_EVERY; a stop sends what the spool holds at once."""
+    host = f"stop-{signum.name}"
+    env = {
+        "NETSTATS_DATABASE_URL": dsn,
+        "NETSTATS_SPOOL": str(tmp_path / "spool.sqlite3"),
+        "NETSTATS_INTERFACES": "lo",
+        "NETSTATS_HOST": host,
+        "NETSTATS_INTERVAL": "1",
+        "NETSTATS_UPLOAD_EVERY": "3600",
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NETSTATS_", "SUPABASE_"))}
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "netstats.cli", "agent"],
+        env={**clean, **env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert agent.stderr is not None
+    for line in agent.stderr:  # started and past its first tick (and first, empty, upload)
+        if "first run on this machine" in line:
+            break
+    time.sleep(2.5)  # two more ticks, held in the spool
+    count = f"SELECT count(*) FROM netstats.samples WHERE host = '{host}'"
+    assert conn.execute(count).fetchone() == (0,)
+    agent.send_signal(signum)
+    _, rest = agent.communicate(timeout=30)
+    assert agent.returncode == 0, rest
+    assert "stopped; 0 samples stay queued" in rest
+    assert conn.execute(count).fetchone()[0] >= 3  # the held ticks and the final one
 
 
 @pytest.mark.parametrize(

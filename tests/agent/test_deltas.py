@@ -278,8 +278,8 @@ def test_without_a_physical_interface_bridges_and_their_ports_are_not_counted(tm
     assert chosen == ["venet0", "wg0"]
 
 
-def test_byte_counters_read_proc_net_dev_as_the_kernel_writes_it(tmp_path):
-    from netstats.agent.counters import byte_counters
+def test_net_dev_reads_proc_net_dev_as_the_kernel_writes_it(tmp_path):
+    from netstats.agent.counters import NetDev
 
     net_dev = tmp_path / "dev"
     net_dev.write_text(
@@ -290,20 +290,26 @@ def test_byte_counters_read_proc_net_dev_as_the_kernel_writes_it(tmp_path):
         "    0    0    0     0       0          0\n"
         "  eth0:18446744073709551615 9 0 0 0 0 0 0 2237525 7 0 0 0 0 0 0\n"
         "wg-very-long-nm: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
+        # a container host's two thousand veths: more than one read's worth
+        + "".join(f" veth{i}: {i} 0 0 0 0 0 0 0 {2 * i} 0 0 0 0 0 0 0\n" for i in range(2000))
     )
-    assert byte_counters(str(net_dev)) == {
+    assert net_dev.stat().st_size > 65536
+    got = NetDev(str(net_dev)).read()
+    assert {k: got[k] for k in ("lo", "eth0", "wg-very-long-nm", "veth1999")} == {
         "lo": Counters(45648, 45648),
         "eth0": Counters(2237525, 2**64 - 1),  # sent, received: 64-bit counters stay exact
         "wg-very-long-nm": Counters(9, 1),
+        "veth1999": Counters(3998, 1999),
     }
+    assert len(got) == 2003
 
 
-def test_byte_counters_agree_with_psutil_on_this_machine():
+def test_net_dev_agrees_with_psutil_on_this_machine():
     import psutil
 
-    from netstats.agent.counters import byte_counters
+    from netstats.agent.counters import NetDev
 
-    ours = byte_counters()
+    ours = NetDev().read()
     theirs = psutil.net_io_counters(pernic=True, nowrap=False)
     assert set(ours) == set(theirs)
     # counters only grow: psutil's read, a moment later, is never behind ours

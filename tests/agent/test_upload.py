@@ -156,7 +156,7 @@ def test_the_asyncio_loop_ticks_until_stopped_then_flushes(conn, dsn, tmp_path):
 def test_the_thread_loop_stops_on_its_event(conn, dsn, tmp_path):
     agent = make_agent(tmp_path, PostgresTransport(dsn), interval_s=0.05)
     stop = threading.Event()
-    thread = threading.Thread(target=agent.run, args=(stop,))
+    thread = threading.Thread(target=agent.run, args=(stop.wait,))
     thread.start()
     threading.Timer(0.4, stop.set).start()
     thread.join(10)
