@@ -38,8 +38,9 @@ SECONDS = 300
 BOT_SECONDS = 120
 INTERVAL_S = 10
 
-# An asyncio program with a heartbeat every 20 ms, and the agent the way the bot runs it
-# (argv[1] == "agent") or without it. Prints the heartbeat's lateness when stopped.
+# An asyncio program with the agent the way the bot runs it (argv[1] == "agent") or without
+# it, and a heartbeat every 20 ms (argv[3] == "beat") or none. Prints the heartbeat's lateness
+# when stopped.
 BOT = textwrap.dedent(
     """
     import asyncio, json, signal, sys, time
@@ -53,7 +54,7 @@ BOT = textwrap.dedent(
                 await asyncio.sleep(0.02)
                 if before - began > float(sys.argv[2]):
                     late.append(time.monotonic() - before - 0.02)
-        tasks = [asyncio.create_task(heartbeat())]
+        tasks = [asyncio.create_task(heartbeat() if sys.argv[3] == "beat" else stop.wait())]
         if sys.argv[1] == "agent":
             from netstats.agent import Agent
             from netstats.agent.transports import connect
@@ -161,9 +162,16 @@ def start_agent(label: str, env: dict[str, str], folder: Path) -> Daemon:
     return Daemon(label, process)
 
 
-def start_bot(label: str, env: dict[str, str], folder: Path, agent: bool) -> Daemon:
+def start_bot(label: str, env: dict[str, str], folder: Path, agent: bool, beat: bool) -> Daemon:
     process = subprocess.Popen(
-        [sys.executable, "-c", BOT, "agent" if agent else "none", str(WARMUP_S)],
+        [
+            sys.executable,
+            "-c",
+            BOT,
+            "agent" if agent else "none",
+            str(WARMUP_S),
+            "beat" if beat else "quiet",
+        ],
         env={
             **os.environ,
             **env,
@@ -205,24 +213,30 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
     watched = list(Machine().read().counters)
     postgres = {"NETSTATS_DATABASE_URL": dsn}
     with tempfile.TemporaryDirectory() as tmp:
-        folders = [Path(tmp) / str(i) for i in range(6)]
+        folders = [Path(tmp) / str(i) for i in range(5)]
         for folder in folders:
             folder.mkdir()
+        for i in range(4):
+            (folders[4] / str(i)).mkdir()
         vnstatd = start_vnstatd(folders[0], watched[0]) if len(watched) == 1 else None
         daemons = [
             start_agent("agent-postgres", postgres, folders[1]),
             start_agent("agent-supabase", supabase_env, folders[2]),
-            start_agent("agent-every-tick", {**postgres, "NETSTATS_UPLOAD_EVERY": "1"}, folders[3]),
+            start_agent(
+                "agent-every-tick", {**postgres, "NETSTATS_UPLOAD_EVERY": "10"}, folders[3]
+            ),
         ] + ([vnstatd] if vnstatd else [])
         together(daemons, seconds, f"{len(daemons)} daemons watching {', '.join(watched)}")
         # The bots' heartbeats wake 50 times a second: they would cool the daemons' caches.
         bots = [
-            start_bot("bot-with-agent", postgres, folders[4], agent=True),
-            start_bot("bot-alone", postgres, folders[5], agent=False),
+            start_bot(f"bot-{i}", postgres, folders[4] / str(i), agent, beat)
+            for i, (agent, beat) in enumerate(
+                [(True, False), (False, False), (True, True), (False, True)]
+            )
         ]
-        together(bots, BOT_SECONDS, "an asyncio program with the agent and one without")
+        together(bots, BOT_SECONDS, "asyncio programs with the agent and without")
     pg, sb, every_tick = (d.figures for d in daemons[:3])
-    bot, alone = (d.figures for d in bots)
+    bot, alone = (d.figures for d in bots[:2])
     base = vnstatd.figures["cpu_s_per_h"] if vnstatd else None
 
     def row(label: str, f: dict[str, float], target: str) -> str:
@@ -264,9 +278,10 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
         ),
         "",
         "The in-bot agent (`NETSTATS_AGENT_IN_BOT=1`, Postgres transport, as the bot runs it): "
-        "an asyncio program running `Agent.run_async`, beside the same program without it, "
-        f"for {BOT_SECONDS / 60:.0f} min after the daemons above. A heartbeat wakes every 20 ms "
-        "in both; its lateness is how long the event loop was kept from it.",
+        "an idle asyncio program running `Agent.run_async`, beside the same program without "
+        f"it, for {BOT_SECONDS / 60:.0f} min after the daemons above. The same pair again with "
+        "a heartbeat that wakes every 20 ms: its lateness is how long the event loop was kept "
+        "from it.",
         "",
         "| measure | with the agent | without |",
         "|---|---|---|",
@@ -275,7 +290,7 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
         "more | |",
         f"| CPU of the whole process, per hour | {bot['cpu_s_per_h']:.2f} s | "
         f"{alone['cpu_s_per_h']:.2f} s |",
-        f"| heartbeat lateness, median / p99 / max ms | {lag(bots[0])} | {lag(bots[1])} |",
+        f"| heartbeat lateness, median / p99 / max ms | {lag(bots[2])} | {lag(bots[3])} |",
         f"| peak RSS | {bot['rss_mib']:.1f} MiB | {alone['rss_mib']:.1f} MiB |",
     ]
     return lines
