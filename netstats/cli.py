@@ -66,6 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     agent_requeue.set_defaults(run=_agent_requeue)
 
+    live = commands.add_parser(
+        "live", help="each interface's rate every second, from the kernel (like vnstat -l)"
+    )
+    live.set_defaults(run=_live)
+
     bot = commands.add_parser("bot", help="run a Discord bot with /netstats (DISCORD_TOKEN)")
     bot.add_argument(
         "--sync", action="store_true", help="register /netstats with Discord even if unchanged"
@@ -235,6 +240,14 @@ def _until_stopped() -> Callable[[float], bool]:
     for signum in signals:
         signal.signal(signum, lambda *_: stop.set())
     return stop.wait
+
+
+def _live(args: argparse.Namespace) -> None:
+    from netstats.agent.counters import Machine
+    from netstats.live import watch
+
+    settings = AgentSettings.from_env()
+    watch(Machine(settings.include, settings.exclude).read, _until_stopped(), sys.stdout)
 
 
 def _agent_login(args: argparse.Namespace) -> None:
