@@ -44,7 +44,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument("--tz", help="IANA time zone (default NETSTATS_TZ or UTC)")
     report.add_argument("--host", help="only this host")
     report.add_argument("--iface", help="only this interface")
-    report.add_argument("--json", action="store_true", help="machine-readable output")
+    forms = report.add_mutually_exclusive_group()
+    forms.add_argument("--json", action="store_true", help="machine-readable output")
+    forms.add_argument(
+        "--oneline",
+        action="store_true",
+        help="today, month and all time on one line, in exact bytes (vnstat --oneline b's fields)",
+    )
     report.add_argument(
         "--at",
         type=_instant,
@@ -337,7 +343,8 @@ def _report(args: argparse.Namespace) -> None:
     async def main() -> str:
         reader = await open_reader(find_database())
         try:
-            return await render(reader, periods, tz, args.host, args.iface, args.json, args.at)
+            form = "json" if args.json else "oneline" if args.oneline else "table"
+            return await render(reader, periods, tz, args.host, args.iface, form, args.at)
         finally:
             await reader.close()
 

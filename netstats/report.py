@@ -82,19 +82,54 @@ def bars(title: str, buckets: list[Bucket], tz: str, fmt: str) -> str:
     return "\n".join(lines)
 
 
+ONELINE_PERIODS = ["today", "month", "all"]
+
+
+def oneline(figures: dict[str, Totals], host: str | None, iface: str | None, tz: str) -> str:
+    """`vnstat --oneline b`'s fields, in its order, in exact bytes and bit/s:
+    1;host/iface;today's date;received;sent;total;average bit/s;month;received;sent;total;
+    average bit/s;all received;all sent;all total (dates in `tz`)."""
+    today, month, every = (figures[p] for p in ONELINE_PERIODS)
+
+    def part(t: Totals) -> list[str]:
+        return [str(t.bytes_recv), str(t.bytes_sent), str(t.bytes_total)]
+
+    def rate(t: Totals) -> str:
+        return "" if t.avg_bytes_per_s is None else str(round(t.avg_bytes_per_s * 8))
+
+    day = (today.period_start or today.period_end).astimezone(ZoneInfo(tz))
+    return ";".join(
+        [
+            "1",
+            f"{host or 'all'}/{iface or 'all'}",
+            f"{day:%Y-%m-%d}",
+            *part(today),
+            rate(today),
+            f"{day:%Y-%m}",
+            *part(month),
+            rate(month),
+            *part(every),
+        ]
+    )
+
+
 async def render(
     reader: Reader,
     periods: list[str],
     tz: str,
     host: str | None,
     iface: str | None,
-    as_json_: bool,
+    form: str = "table",
     at: datetime | None = None,
 ) -> str:
-    """The report as of `at` (default now)."""
+    """The report as of `at` (default now): a `table`, `json`, or `oneline`."""
+    if form == "oneline":
+        periods = ONELINE_PERIODS
     figures = await collect(reader, periods, tz, host, iface, at)
-    if as_json_:
+    if form == "json":
         return as_json(figures, tz)
+    if form == "oneline":
+        return oneline(figures, host, iface, tz)
     scope = (
         "all hosts and interfaces"
         if host is None and iface is None

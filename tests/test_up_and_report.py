@@ -156,3 +156,31 @@ def test_report_table_for_people(dsn, conn):
     today = next(line for line in lines if line.startswith("today"))
     assert today.split()[1:7] == ["1.2", "GB", "600", "MB", "1.8", "GB"]
     assert "last 24 hours" in result.stdout and "█" in result.stdout
+
+
+def test_report_oneline_has_vnstats_fields_in_exact_bytes(dsn, conn):
+    # Across local midnight in Asia/Kolkata: "today" there is 12 March, from 18:30 UTC.
+    ingest(conn, every(AT - timedelta(hours=2), 1000, sent=123_456, recv=654_321))
+    result = subprocess.run(
+        [sys.executable, "-m", "netstats.cli", "report", "--oneline", "--tz", "Asia/Kolkata"]
+        + ["--host", "bot-1", "--at", AT.isoformat()],
+        env=clean_env(NETSTATS_DATABASE_URL=dsn),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (line,) = result.stdout.splitlines()
+    fields = line.split(";")
+    today, month, every_ = (
+        totals(conn, p, "Asia/Kolkata", host="bot-1", at=AT) for p in ("today", "month", "all")
+    )
+
+    def exact(t):
+        return [str(t["bytes_recv"]), str(t["bytes_sent"]), str(t["bytes_total"])]
+
+    assert fields[:3] == ["1", "bot-1/all", "2026-03-12"]
+    assert fields[3:6] == exact(today) and int(fields[3]) > 0
+    assert int(fields[6]) == round(float(today["avg_bytes_per_s"]) * 8)
+    assert fields[7:11] == ["2026-03", *exact(month)]
+    assert int(fields[11]) == round(float(month["avg_bytes_per_s"]) * 8)
+    assert fields[12:] == exact(every_)
