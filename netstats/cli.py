@@ -44,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument("--tz", help="IANA time zone (default NETSTATS_TZ or UTC)")
     report.add_argument("--host", help="only this host")
     report.add_argument("--iface", help="only this interface")
+    report.add_argument(
+        "--binary", action="store_true", help="sizes in KiB, MiB, GiB (1024-based), as vnStat"
+    )
     forms = report.add_mutually_exclusive_group()
     forms.add_argument("--json", action="store_true", help="machine-readable output")
     forms.add_argument(
@@ -344,7 +347,9 @@ def _report(args: argparse.Namespace) -> None:
         reader = await open_reader(find_database())
         try:
             form = "json" if args.json else "oneline" if args.oneline else "table"
-            return await render(reader, periods, tz, args.host, args.iface, form, args.at)
+            return await render(
+                reader, periods, tz, args.host, args.iface, form, args.at, args.binary
+            )
         finally:
             await reader.close()
 

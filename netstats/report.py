@@ -43,7 +43,7 @@ def as_json(figures: dict[str, Totals], tz: str) -> str:
     return json.dumps(rows, indent=2)
 
 
-def table(figures: dict[str, Totals], scope: str, tz: str) -> str:
+def table(figures: dict[str, Totals], scope: str, tz: str, binary: bool = False) -> str:
     names = dict(ROWS) | {
         "year": "this year",
         "24h": "last 24 hours",
@@ -51,25 +51,27 @@ def table(figures: dict[str, Totals], scope: str, tz: str) -> str:
         "30d": "last 30 days",
     }
     lines = [
-        f"netstats · {scope} · {tz}",
+        f"netstats · {scope} · {tz} · "
+        + ("binary units: 1 GiB = 1024³ bytes" if binary else "decimal units: 1 GB = 1000³ bytes"),
         "",
         f"{'':<15}{'sent':>10}{'received':>12}{'total':>12}{'coverage':>11}   projection",
     ]
     for period, t in figures.items():
         projection = (
-            f"≈ {human_bytes(t.projected_bytes_total)}"
+            f"≈ {human_bytes(t.projected_bytes_total, binary)}"
             if period in CALENDAR_PERIODS and t.projected_bytes_total is not None
             else "—"
         )
         coverage = "—" if t.coverage is None else percent(t.coverage)
         lines.append(
-            f"{names[period]:<15}{human_bytes(t.bytes_sent):>10}{human_bytes(t.bytes_recv):>12}"
-            f"{human_bytes(t.bytes_total):>12}{coverage:>11}   {projection}"
+            f"{names[period]:<15}{human_bytes(t.bytes_sent, binary):>10}"
+            f"{human_bytes(t.bytes_recv, binary):>12}"
+            f"{human_bytes(t.bytes_total, binary):>12}{coverage:>11}   {projection}"
         )
     return "\n".join(lines)
 
 
-def bars(title: str, buckets: list[Bucket], tz: str, fmt: str) -> str:
+def bars(title: str, buckets: list[Bucket], tz: str, fmt: str, binary: bool = False) -> str:
     peak = max((b.bytes_sent + b.bytes_recv for b in buckets), default=0) or 1
     lines = ["", title]
     for b in buckets:
@@ -77,7 +79,7 @@ def bars(title: str, buckets: list[Bucket], tz: str, fmt: str) -> str:
         eighths = round(total / peak * BAR * 8)
         bar = "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
         lines.append(
-            f" {b.bucket_start.astimezone(ZoneInfo(tz)):{fmt}} {bar:<{BAR + 1}} {human_bytes(total)}"
+            f" {b.bucket_start.astimezone(ZoneInfo(tz)):{fmt}} {bar:<{BAR + 1}} {human_bytes(total, binary)}"
         )
     return "\n".join(lines)
 
@@ -121,6 +123,7 @@ async def render(
     iface: str | None,
     form: str = "table",
     at: datetime | None = None,
+    binary: bool = False,
 ) -> str:
     """The report as of `at` (default now): a `table`, `json`, or `oneline`."""
     if form == "oneline":
@@ -146,8 +149,8 @@ async def render(
     )
     return "\n".join(
         [
-            table(figures, scope, tz),
-            bars("last 14 days", days, tz, "%a %m-%d"),
-            bars("last 24 hours", hours, tz, "%a %H:00"),
+            table(figures, scope, tz, binary),
+            bars("last 14 days", days, tz, "%a %m-%d", binary),
+            bars("last 24 hours", hours, tz, "%a %H:00", binary),
         ]
     )

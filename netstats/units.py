@@ -8,11 +8,13 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 BYTE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB")
+# `netstats report --binary`, as vnStat prints sizes: 1 GiB = 1024^3 bytes
+BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 RATE_UNITS = ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s")
 
 
-def human_bytes(n: float) -> str:
-    return _scaled(n, BYTE_UNITS)
+def human_bytes(n: float, binary: bool = False) -> str:
+    return _scaled(n, BINARY_UNITS, 1024) if binary else _scaled(n, BYTE_UNITS)
 
 
 def human_rate(bytes_per_s: float) -> str:
@@ -24,11 +26,11 @@ def percent(share: float) -> str:
     return f"{Decimal(share * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
-def _scaled(value: float, units: tuple[str, ...]) -> str:
+def _scaled(value: float, units: tuple[str, ...], base: int = 1000) -> str:
     for unit in units[:-1]:
         if abs(value) < 999.5:
             return f"{round(value)} {unit}" if unit == units[0] else f"{_significant(value)} {unit}"
-        value /= 1000
+        value /= base
     return f"{_significant(value)} {units[-1]}"
 
 

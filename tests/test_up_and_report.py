@@ -152,10 +152,24 @@ def test_report_table_for_people(dsn, conn):
         check=True,
     )
     lines = result.stdout.splitlines()
-    assert lines[0] == "netstats · all hosts and interfaces · UTC"
+    assert lines[0] == (
+        "netstats · all hosts and interfaces · UTC · decimal units: 1 GB = 1000³ bytes"
+    )
     today = next(line for line in lines if line.startswith("today"))
     assert today.split()[1:7] == ["1.2", "GB", "600", "MB", "1.8", "GB"]
     assert "last 24 hours" in result.stdout and "█" in result.stdout
+    binary = subprocess.run(
+        [sys.executable, "-m", "netstats.cli", "report", "--binary", "--tz", "UTC"]
+        + ["--at", AT.isoformat()],
+        env=clean_env(NETSTATS_DATABASE_URL=dsn),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert binary[0].endswith("· binary units: 1 GiB = 1024³ bytes")
+    today = next(line for line in binary if line.startswith("today"))
+    # 1.2e9 B = 1.12 GiB, 6e8 B = 572 MiB, 1.8e9 B = 1.68 GiB
+    assert today.split()[1:7] == ["1.12", "GiB", "572", "MiB", "1.68", "GiB"]
 
 
 def test_report_oneline_has_vnstats_fields_in_exact_bytes(dsn, conn):

@@ -29,6 +29,21 @@ def test_bytes_use_decimal_units_with_the_unit_shown(count, shown):
     assert human_bytes(count) == shown
 
 
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [
+        (0, "0 B"),
+        (1_023, "0.999 KiB"),
+        (1_024, "1 KiB"),
+        (1_048_576, "1 MiB"),
+        (1_200_000_000, "1.12 GiB"),
+        (2**50, "1 PiB"),
+    ],
+)
+def test_binary_units_for_report_binary(count, shown):
+    assert human_bytes(count, binary=True) == shown
+
+
 def test_received_bytes_are_divided_once_not_twice():
     """The original prompt divided received bytes by 1024 a second time below 1 GB."""
     assert human_bytes(512_000_000) == "512 MB"
