@@ -115,18 +115,21 @@ def test_netstats_up_runs_everything_and_resumes_with_its_data(tmp_path):
 AT = datetime(2026, 3, 11, 20, 0, tzinfo=UTC)  # 01:30 on 12 March in Asia/Kolkata
 
 
-def test_report_json_equals_netstats_totals(dsn, conn):
-    # Across local midnight (18:30 UTC), and on past `at`, which the report must cut off.
-    ingest(conn, every(AT - timedelta(hours=2), 1000, sent=123_456, recv=654_321))
-    result = subprocess.run(
-        [sys.executable, "-m", "netstats.cli", "report", "--json", "--tz", "Asia/Kolkata"]
-        + ["--at", AT.isoformat()],
+def report(dsn: str, *args: str) -> str:
+    """`netstats report` as of AT; its standard output."""
+    return subprocess.run(
+        [sys.executable, "-m", "netstats.cli", "report", *args, "--at", AT.isoformat()],
         env=clean_env(NETSTATS_DATABASE_URL=dsn),
         capture_output=True,
         text=True,
         check=True,
-    )
-    rows = json.loads(result.stdout)
+    ).stdout
+
+
+def test_report_json_equals_netstats_totals(dsn, conn):
+    # Across local midnight (18:30 UTC), and on past `at`, which the report must cut off.
+    ingest(conn, every(AT - timedelta(hours=2), 1000, sent=123_456, recv=654_321))
+    rows = json.loads(report(dsn, "--json", "--tz", "Asia/Kolkata"))
     assert [r["period"] for r in rows] == ["today", "week", "month", "cycle", "all"]
     for row in rows:
         want = totals(conn, row["period"], "Asia/Kolkata", at=AT)
@@ -144,28 +147,15 @@ def test_report_json_equals_netstats_totals(dsn, conn):
 
 def test_report_table_for_people(dsn, conn):
     ingest(conn, every(AT - timedelta(hours=3), 600, sent=2_000_000, recv=1_000_000))
-    result = subprocess.run(
-        [sys.executable, "-m", "netstats.cli", "report", "--tz", "UTC", "--at", AT.isoformat()],
-        env=clean_env(NETSTATS_DATABASE_URL=dsn),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    lines = result.stdout.splitlines()
+    out = report(dsn, "--tz", "UTC")
+    lines = out.splitlines()
     assert lines[0] == (
         "netstats · all hosts and interfaces · UTC · decimal units: 1 GB = 1000³ bytes"
     )
     today = next(line for line in lines if line.startswith("today"))
     assert today.split()[1:7] == ["1.2", "GB", "600", "MB", "1.8", "GB"]
-    assert "last 24 hours" in result.stdout and "█" in result.stdout
-    binary = subprocess.run(
-        [sys.executable, "-m", "netstats.cli", "report", "--binary", "--tz", "UTC"]
-        + ["--at", AT.isoformat()],
-        env=clean_env(NETSTATS_DATABASE_URL=dsn),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
+    assert "last 24 hours" in out and "█" in out
+    binary = report(dsn, "--binary", "--tz", "UTC").splitlines()
     assert binary[0].endswith("· binary units: 1 GiB = 1024³ bytes")
     today = next(line for line in binary if line.startswith("today"))
     # 1.2e9 B = 1.12 GiB, 6e8 B = 572 MiB, 1.8e9 B = 1.68 GiB
@@ -175,15 +165,7 @@ def test_report_table_for_people(dsn, conn):
 def test_report_oneline_has_vnstats_fields_in_exact_bytes(dsn, conn):
     # Across local midnight in Asia/Kolkata: "today" there is 12 March, from 18:30 UTC.
     ingest(conn, every(AT - timedelta(hours=2), 1000, sent=123_456, recv=654_321))
-    result = subprocess.run(
-        [sys.executable, "-m", "netstats.cli", "report", "--oneline", "--tz", "Asia/Kolkata"]
-        + ["--host", "bot-1", "--at", AT.isoformat()],
-        env=clean_env(NETSTATS_DATABASE_URL=dsn),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    (line,) = result.stdout.splitlines()
+    (line,) = report(dsn, "--oneline", "--tz", "Asia/Kolkata", "--host", "bot-1").splitlines()
     fields = line.split(";")
     today, month, every_ = (
         totals(conn, p, "Asia/Kolkata", host="bot-1", at=AT) for p in ("today", "month", "all")
