@@ -219,10 +219,27 @@ class Spool:
         """The samples of one tick and the state after it, atomically. `after` is the state
         the tick was computed from (True: not checked); if the spool holds another one by the
         time it writes, another agent ticked in between and nothing is written."""
+        row = (
+            state.boot_id,
+            to_us(state.sampled_at),
+            state.monotonic,
+            json.dumps({k: [c.bytes_sent, c.bytes_recv] for k, c in state.counters.items()}),
+            json.dumps(sorted(state.present)),
+        )
         with self._transaction() as db:
-            # the row's key columns tell it apart from any other tick's: no need to parse it
-            stored = db.execute("SELECT boot_id, sampled_us, monotonic FROM state").fetchone()
-            if after is not True and stored != _stamp(after):
+            # The state row is written only if it still holds the state this tick started
+            # from, told apart from any other tick's by its key columns: one statement.
+            if after is True:
+                db.execute("INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?)", row)
+            elif after is None:
+                changed = db.execute("INSERT OR IGNORE INTO state VALUES (1, ?, ?, ?, ?, ?)", row)
+            else:
+                changed = db.execute(
+                    "UPDATE state SET boot_id = ?, sampled_us = ?, monotonic = ?, counters = ?,"
+                    " present = ? WHERE (boot_id, sampled_us, monotonic) = (?, ?, ?)",
+                    row + _stamp(after),
+                )
+            if after is not True and changed.rowcount != 1:
                 raise SpoolError(
                     f"spool {self.path} (NETSTATS_SPOOL) changed under this tick: another "
                     "agent writes it; run one agent per spool"
@@ -234,18 +251,6 @@ class Spool:
                     (s.host, s.iface, to_us(s.sampled_at), s.interval_s, s.bytes_sent, s.bytes_recv)
                     for s in samples
                 ],
-            )
-            db.execute(
-                "INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?)",
-                (
-                    state.boot_id,
-                    to_us(state.sampled_at),
-                    state.monotonic,
-                    json.dumps(
-                        {k: [c.bytes_sent, c.bytes_recv] for k, c in state.counters.items()}
-                    ),
-                    json.dumps(sorted(state.present)),
-                ),
             )
 
     def oldest(self, limit: int) -> list[Queued]:
@@ -432,8 +437,8 @@ def _move_aside(path: Path) -> Path:
     return aside
 
 
-def _stamp(state: State | None) -> tuple[str, int, float] | None:
-    return None if state is None else (state.boot_id, to_us(state.sampled_at), state.monotonic)
+def _stamp(state: State) -> tuple[str, int, float]:
+    return (state.boot_id, to_us(state.sampled_at), state.monotonic)
 
 
 def _sample(row: tuple[Any, ...]) -> Sample:
