@@ -78,6 +78,7 @@ class Agent:
         self.backoff = Backoff(base_s=min(settings.interval_s, 5.0))
         self.routine = False
         self.next_upload = clock()  # at once: what an earlier run left queued
+        self.reading: Reading | None = None  # taken and not counted yet (see _announce)
 
     def close(self) -> None:
         self.transport.close()
@@ -86,9 +87,10 @@ class Agent:
     def tick(self) -> int:
         """Read the counters and queue exact deltas with the new state; returns how many."""
         previous = self.state
+        reading, self.reading = self.reading or self.read(), None
         result = step(
             previous,
-            self.read(),
+            reading,
             self.settings.host,
             self.settings.ceiling_bytes_per_s,
             self.settings.interval_s,
@@ -229,7 +231,8 @@ class Agent:
             log.exception("unexpected error in this tick; trying again at the next one")
 
     def _announce(self) -> None:
-        reading = self.read()
+        # The first tick counts this reading: a read takes the links removed since the last.
+        self.reading = reading = self.read()
         log.info(
             "%s: monitoring %s every %g s, uploading every %g s (spool %s)",
             self.settings.host,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import psutil
 
-from netstats.agent.deltas import Counters, Reading
+from netstats.agent.deltas import Counters, Gone, Reading
+from netstats.agent.links import Links, Removed
 
 VIRTUAL_NET = Path("/sys/devices/virtual/net")
 CLASS_NET = Path("/sys/class/net")
@@ -32,6 +33,7 @@ def boot_id() -> str:
 
 
 LOOK_AGAIN_S = 60.0
+REMOVAL_WAIT_S = 0.5
 
 
 class Machine:
@@ -41,7 +43,14 @@ class Machine:
     virtual, bridged, matching the globs; their link speeds, for the over-speed check) is
     looked up again only when the machine's set of interfaces changes, or LOOK_AGAIN_S after
     the last look: it costs as much as the counters themselves (an ioctl and a few stat calls
-    per interface)."""
+    per interface).
+
+    On Linux each read also takes the kernel's link announcements (agent/links.py): the
+    index of each counted link, and the final counters of those removed since the last read.
+    /proc/net/dev names no index, so a read counts only once no announcement arrived before
+    it was over (otherwise it is taken again: one poll a tick when nothing happened); and a
+    counted link that vanished from it is waited for until the kernel announces its removal
+    (it unlists a link a moment before it does)."""
 
     def __init__(
         self,
@@ -56,17 +65,38 @@ class Machine:
         self._looked_at = 0.0
         self._chosen: list[str] = []
         self._links: dict[str, float] = {}
+        self._virtual: frozenset[str] = frozenset()
+        self._bridged: frozenset[str] = frozenset()
         self._net_dev = NetDev()
+        try:
+            self.links: Links | None = Links() if self._net_dev.fd is not None else None
+        except OSError:  # no rtnetlink (a sandbox): links removed between ticks are not seen
+            self.links = None
 
     def read(self) -> Reading:
         """One consistent look at every interface netstats should count."""
-        wall = datetime.now(UTC)
-        monotonic = time.monotonic()
-        io = self._net_dev.read()
+        links, removed = self.links, []
+        # Read until no announcement came since the previous read (bounded: endless churn).
+        for _ in range(10):
+            wall = datetime.now(UTC)
+            monotonic = time.monotonic()
+            io = self._net_dev.read()
+            if links is None or not links.poll.poll(0):  # nothing announced: the usual case
+                break
+            announced, gone = links.changes()
+            removed += gone
+            if not announced and not gone:
+                break
         names = frozenset(io)
+        if links is not None and (
+            vanished := set(self._chosen) - names - {r.name for r in removed}
+        ):
+            removed += links.wait_for(vanished, REMOVAL_WAIT_S)[1]
+        counted_before = set(self._chosen)
         if names != self._names or monotonic - self._looked_at >= LOOK_AGAIN_S:
             self._look(names)
             self._names, self._looked_at = names, monotonic
+        index = links.index if links is not None else {}
         return Reading(
             boot_id=boot_id(),
             wall=wall,
@@ -74,15 +104,30 @@ class Machine:
             counters={name: io[name] for name in self._chosen},
             present=names,
             link_bytes_per_s=self._links,
+            links={name: index[name] for name in self._chosen if name in index},
+            removed=[
+                Gone(r.name, r.index, r.counters)
+                for r in removed
+                if r.name in counted_before or self._would_count(r)
+            ],
         )
 
-    def _look(self, names: frozenset[str]) -> None:
-        self._chosen = choose_interfaces(
+    def _would_count(self, link: Removed) -> bool:
+        """A link that came and went between two reads counts if it would have been chosen."""
+        names = (self._names or frozenset()) | {link.name}
+        return link.name in choose_interfaces(
             names,
             self.include,
             self.exclude,
-            virtual(names, self.virtual_dir),
-            bridged(names, self.net_dir),
+            self._virtual | ({link.name} if link.virtual else set()),
+            self._bridged | ({link.name} if link.bridged else set()),
+        )
+
+    def _look(self, names: frozenset[str]) -> None:
+        self._virtual = virtual(names, self.virtual_dir)
+        self._bridged = bridged(names, self.net_dir)
+        self._chosen = choose_interfaces(
+            names, self.include, self.exclude, self._virtual, self._bridged
         )
         stats = psutil.net_if_stats()
         # psutil reports Mbit/s (0 when unknown): bytes per second = Mbit/s * 125,000

@@ -12,6 +12,11 @@ Pure: no clock, no psutil, no I/O, so every rule below is tested exhaustively.
   a few milliseconds apart (a final tick) would otherwise throw real bytes away.
 - An interface that appeared since the last reading counts its whole counter; one that was
   present but not monitored before (a configuration change) is only baselined.
+- A name can stand for several links in turn (a container's veth, a VPN link re-created):
+  where the kernel's link index is known, a new index under a known name is a new link and
+  counts its whole counter, and a link removed since the last reading counts up to its
+  final counters, which the kernel announced (agent/links.py): nothing is lost in between.
+  A removed link did not reset: a final counter below the last reading counts nothing.
 - sampled_at keys stay unique and increasing when the wall clock steps back: a key that
   repeated would be swallowed by the database as a duplicate, and its bytes lost. No sample
   is stamped before the previous one. When the last key ran more than a minute ahead of the
@@ -23,7 +28,7 @@ Pure: no clock, no psutil, no I/O, so every rule below is tested exhaustively.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -42,6 +47,15 @@ class Counters:
 
 
 @dataclass(frozen=True, slots=True)
+class Gone:
+    """A link the kernel removed, with its final counters."""
+
+    name: str
+    index: int
+    counters: Counters
+
+
+@dataclass(frozen=True, slots=True)
 class Reading:
     """One look at the machine."""
 
@@ -51,6 +65,8 @@ class Reading:
     counters: Mapping[str, Counters]  # the monitored interfaces
     present: frozenset[str]  # every interface the machine has, monitored or not
     link_bytes_per_s: Mapping[str, float] = field(default_factory=dict)  # when known
+    links: Mapping[str, int] = field(default_factory=dict)  # link index by name, when known
+    removed: Sequence[Gone] = ()  # monitored links removed since the last reading, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +78,7 @@ class State:
     monotonic: float
     counters: Mapping[str, Counters]
     present: frozenset[str]
+    links: Mapping[str, int] = field(default_factory=dict)  # link index by name, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,21 +121,52 @@ def step(
     else:
         sampled_at = max(reading.wall, previous.sampled_at + timedelta(seconds=elapsed))
 
+    # Counters of the links the previous reading saw, by name, until a removal or a new
+    # link index under the name shows them gone; indexes of another boot mean nothing.
+    known = dict(previous.counters)
+    indexes = {} if rebooted else previous.links
+    gone_since: set[str] = set()
     deltas: dict[str, Counters] = {}
-    for iface, now in sorted(reading.counters.items()):
-        before = previous.counters.get(iface)
-        if before is None:
-            if iface in previous.present and not rebooted:
-                continue  # newly monitored, not new: its past traffic is not ours to count
-            before = Counters(0, 0)  # appeared since the last reading: all of it is new
-        elif rebooted:
-            before = Counters(0, 0)
+
+    def count(iface: str, before: Counters, now: Counters) -> None:
         limit = _limit(
             reading.link_bytes_per_s.get(iface), ceiling_bytes_per_s, max(elapsed, interval_s)
         )
         sent = _delta(before.bytes_sent, now.bytes_sent, limit, f"{iface} sent", warnings)
         recv = _delta(before.bytes_recv, now.bytes_recv, limit, f"{iface} received", warnings)
-        deltas[iface] = Counters(sent, recv)
+        total = deltas.get(iface, Counters(0, 0))
+        deltas[iface] = Counters(total.bytes_sent + sent, total.bytes_recv + recv)
+
+    for gone in reading.removed:
+        before = known.get(gone.name)
+        if before is not None and not rebooted and indexes.get(gone.name) in (gone.index, None):
+            del known[gone.name]  # the link the previous reading saw, up to its removal
+            # A removed link did not reset: a final counter below the last reading is one
+            # the kernel no longer has (a veth's received bytes are its peer's, unlinked
+            # by then, so they are announced as 0): nothing more to count, nothing invented.
+            final = Counters(
+                max(gone.counters.bytes_sent, before.bytes_sent),
+                max(gone.counters.bytes_recv, before.bytes_recv),
+            )
+        else:
+            before, final = Counters(0, 0), gone.counters  # it came and went in between
+        count(gone.name, before, final)
+        gone_since.add(gone.name)
+
+    for iface, now in sorted(reading.counters.items()):
+        before = known.get(iface)
+        index, was = reading.links.get(iface), indexes.get(iface)
+        if iface in gone_since or (
+            before is not None and None not in (index, was) and index != was
+        ):
+            before = Counters(0, 0)  # another link under the same name: all of it is new
+        elif before is None:
+            if iface in previous.present and not rebooted:
+                continue  # newly monitored, not new: its past traffic is not ours to count
+            before = Counters(0, 0)  # appeared since the last reading: all of it is new
+        elif rebooted:
+            before = Counters(0, 0)
+        count(iface, before, now)
 
     samples = [
         sample
@@ -135,6 +183,7 @@ def _state(reading: Reading, sampled_at: datetime) -> State:
         monotonic=reading.monotonic,
         counters=dict(reading.counters),
         present=reading.present,
+        links={n: i for n, i in reading.links.items() if n in reading.counters},
     )
 
 

@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS state (
     sampled_us  INTEGER NOT NULL,
     monotonic   REAL    NOT NULL,
     counters    TEXT    NOT NULL,  -- {"eth0": [sent, recv], ...}
-    present     TEXT    NOT NULL   -- ["eth0", "lo", ...]
+    present     TEXT    NOT NULL,  -- ["eth0", "lo", ...]
+    links       TEXT    NOT NULL DEFAULT '{}'  -- {"eth0": kernel link index, ...}
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -158,6 +159,8 @@ class Spool:
             columns = {row[1] for row in db.execute("PRAGMA table_info(state)")}
             if "boot_time" in columns:
                 db.executescript(f"BEGIN IMMEDIATE; {BOOT_ID_UPGRADE} COMMIT;")
+            if "links" not in columns:  # a spool from before link indexes were kept
+                db.execute("ALTER TABLE state ADD COLUMN links TEXT NOT NULL DEFAULT '{}'")
             if (check := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
                 raise sqlite3.DatabaseError(check)
         except BaseException:
@@ -200,17 +203,18 @@ class Spool:
 
     def state(self) -> State | None:
         row = self.db.execute(
-            "SELECT boot_id, sampled_us, monotonic, counters, present FROM state"
+            "SELECT boot_id, sampled_us, monotonic, counters, present, links FROM state"
         ).fetchone()
         if row is None:
             return None
-        boot_id, sampled_us, monotonic, counters, present = row
+        boot_id, sampled_us, monotonic, counters, present, links = row
         return State(
             boot_id=boot_id,
             sampled_at=from_us(sampled_us),
             monotonic=monotonic,
             counters={k: Counters(*v) for k, v in json.loads(counters).items()},
             present=frozenset(json.loads(present)),
+            links=json.loads(links),
         )
 
     def commit_tick(
@@ -225,18 +229,21 @@ class Spool:
             state.monotonic,
             json.dumps({k: [c.bytes_sent, c.bytes_recv] for k, c in state.counters.items()}),
             json.dumps(sorted(state.present)),
+            json.dumps(state.links),
         )
         with self._transaction() as db:
             # The state row is written only if it still holds the state this tick started
             # from, told apart from any other tick's by its key columns: one statement.
             if after is True:
-                db.execute("INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?)", row)
+                db.execute("INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?, ?)", row)
             elif after is None:
-                changed = db.execute("INSERT OR IGNORE INTO state VALUES (1, ?, ?, ?, ?, ?)", row)
+                changed = db.execute(
+                    "INSERT OR IGNORE INTO state VALUES (1, ?, ?, ?, ?, ?, ?)", row
+                )
             else:
                 changed = db.execute(
                     "UPDATE state SET boot_id = ?, sampled_us = ?, monotonic = ?, counters = ?,"
-                    " present = ? WHERE (boot_id, sampled_us, monotonic) = (?, ?, ?)",
+                    " present = ?, links = ? WHERE (boot_id, sampled_us, monotonic) = (?, ?, ?)",
                     row + _stamp(after),
                 )
             if after is not True and changed.rowcount != 1:

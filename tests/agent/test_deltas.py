@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netstats.agent.deltas import MAX_INTERVAL_S, Counters, Reading, State, step
+from netstats.agent.deltas import MAX_INTERVAL_S, Counters, Gone, Reading, State, step
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 BOOT = "6f1c1c5e-0d44-4f0e-9d1c-6a3f2f7c9a10"
@@ -15,6 +15,8 @@ def reading(
     present: tuple[str, ...] | None = None,
     link: dict | None = None,
     wall: datetime | None = None,
+    links: dict[str, int] | None = None,
+    removed: tuple[Gone, ...] = (),
     **counters: tuple[int, int],
 ) -> Reading:
     return Reading(
@@ -24,6 +26,8 @@ def reading(
         counters={k: Counters(*v) for k, v in counters.items()},
         present=frozenset(present if present is not None else counters),
         link_bytes_per_s=link or {},
+        links=links or {},
+        removed=removed,
     )
 
 
@@ -315,3 +319,66 @@ def test_net_dev_agrees_with_psutil_on_this_machine():
     # counters only grow: psutil's read, a moment later, is never behind ours
     for name, c in ours.items():
         assert c.bytes_sent <= theirs[name].bytes_sent and c.bytes_recv <= theirs[name].bytes_recv
+
+
+def test_a_link_removed_between_readings_counts_up_to_its_final_counters():
+    """v0 (link 5) carried 600/900 more bytes before it was removed; a new v0 (link 9)
+    then carried 40/70: both counted, nothing lost, nothing twice."""
+    gone = Gone("v0", 5, Counters(5600, 7900))
+    _, second, third = run(
+        reading(100, v0=(5000, 7000), links={"v0": 5}),
+        reading(110, v0=(40, 70), links={"v0": 9}, removed=(gone,)),
+        reading(120, v0=(50, 90), links={"v0": 9}),
+    )
+    assert bytes_of(second) == {"v0": (600 + 40, 900 + 70)}
+    assert bytes_of(third) == {"v0": (10, 20)}
+    assert second.state.links == {"v0": 9}
+
+
+def test_a_link_that_came_and_went_between_readings_counts_whole():
+    _, second = run(
+        reading(100, v0=(5000, 7000), links={"v0": 5}),
+        reading(110, v0=(5100, 7100), links={"v0": 5}, removed=(Gone("c0", 12, Counters(3, 4)),)),
+    )
+    assert bytes_of(second) == {"c0": (3, 4), "v0": (100, 100)}
+
+
+def test_a_removed_link_never_counts_a_final_counter_below_the_last_reading():
+    """A veth's removal announces 0 received bytes (its peer, which counted them, is
+    unlinked first): that is not a counter reset, and counts nothing."""
+    _, second = run(
+        reading(100, v0=(5000, 7000), links={"v0": 5}),
+        reading(110, present=(), removed=(Gone("v0", 5, Counters(5600, 0)),)),
+    )
+    assert bytes_of(second) == {"v0": (600, 0)}
+    assert second.warnings == []
+
+
+def test_a_new_link_index_under_a_known_name_is_a_new_link_even_with_a_higher_counter():
+    """The agent was down while v0 was replaced: no removal was seen, but the index tells."""
+    _, second = run(
+        reading(100, v0=(5000, 7000), links={"v0": 5}),
+        reading(110, v0=(8000, 9000), links={"v0": 9}),
+    )
+    assert bytes_of(second) == {"v0": (8000, 9000)}
+
+
+def test_link_indexes_of_another_boot_mean_nothing():
+    _, second = run(
+        reading(100, v0=(5000, 7000), links={"v0": 5}),
+        reading(
+            50,
+            boot="another-boot",
+            v0=(300, 400),
+            links={"v0": 5},
+            removed=(Gone("v0", 5, Counters(10, 20)),),
+        ),
+    )
+    # after a reboot the counters cover the uptime; the removed link lived in it too
+    assert bytes_of(second) == {"v0": (310, 420)}
+
+
+def test_without_link_indexes_counting_is_as_before():
+    """No rtnetlink (not Linux): a counter that went up is the same link."""
+    _, second = run(reading(100, v0=(5000, 7000)), reading(110, v0=(8000, 9000)))
+    assert bytes_of(second) == {"v0": (3000, 2000)}

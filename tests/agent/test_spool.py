@@ -24,6 +24,7 @@ def state(n: int) -> State:
         float(n),
         {"eth0": Counters(n, 2 * n)},
         frozenset({"eth0", "lo"}),
+        {"eth0": 2},
     )
 
 
