@@ -15,7 +15,7 @@ from types import ModuleType
 
 from netstats import __version__
 from netstats.config import AgentSettings, Database
-from netstats.errors import NetstatsError
+from netstats.errors import ConfigError, NetstatsError
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=_instant,
         help="report as of this instant, e.g. 2026-10-31T23:59:59+09:00 (default now)",
     )
-    report.set_defaults(run=_report)
+    views = report.add_mutually_exclusive_group()
+    for name, what in VIEWS.items():
+        views.add_argument(
+            f"--{name}", dest="view", action="store_const", const=name, help=f"a list of {what}"
+        )
+    for edge in ("begin", "end"):
+        report.add_argument(
+            f"--{edge}",
+            type=_when,
+            help="with a list: from/to the row holding this time, e.g. 2026-11-01 or "
+            "'2026-11-01 14:00' (in --tz), or with an offset",
+        )
+    report.add_argument(
+        "--image",
+        type=Path,
+        metavar="FILE.png",
+        help="also draw the chart /netstats sends (of --period, default today; or of the list)",
+    )
+    report.set_defaults(run=_report, view=None)
 
     agent = commands.add_parser("agent", help="sample this machine's interfaces and upload")
     agent.add_argument("--once", action="store_true", help="one tick and one upload, then exit")
@@ -172,6 +190,8 @@ def _explain(exc: BaseException) -> str | None:
         return f"the database refused: {first}"
     if module.startswith(("httpx", "postgrest")):
         return f"cannot reach Supabase ({exc}): check SUPABASE_URL and SUPABASE_KEY"
+    if module.startswith("aiohttp"):  # discord.py's HTTP client
+        return f"cannot reach Discord ({exc}): check this machine's network"
     if isinstance(exc, ModuleNotFoundError) and (
         extra := EXTRAS.get((exc.name or "").split(".")[0])
     ):
@@ -331,21 +351,68 @@ def _up(args: argparse.Namespace) -> None:
     asyncio.run(up(args.data_dir or default_data_dir(), args.port))
 
 
+# vnStat's lists (report.VIEWS, which holds their steps; named here so that parsing the
+# command line, which the agent does too, never imports the report)
+VIEWS = {
+    "5min": "5-minute rows (the last 24)",
+    "hours": "hourly rows (the last 24)",
+    "days": "daily rows (the last 30)",
+    "months": "monthly rows (the last 12)",
+    "years": "yearly rows (from the first sample)",
+}
+
+
 def _report(args: argparse.Namespace) -> None:
     import asyncio
 
     from netstats.reader import open_reader
-    from netstats.report import ROWS, render
+    from netstats.report import ROWS, render, render_list, write_image
     from netstats.up import find_database
 
     if not args.verbose:  # one answer or one line of why not, not the pool's retries
         logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
-    periods = [args.period] if args.period else [p for p, _ in ROWS]
     tz = args.tz or os.environ.get("NETSTATS_TZ") or "UTC"
+    if args.view is None and (args.begin or args.end):
+        raise ConfigError(
+            f"--{'begin' if args.begin else 'end'}: goes with a list: "
+            + ", ".join(f"--{v}" for v in VIEWS)
+        )
+    if args.view and (args.oneline or args.period):
+        raise ConfigError(
+            f"--{'oneline' if args.oneline else 'period'}: not with --{args.view} "
+            "(a list has rows of its own; --json gives them to programs)"
+        )
 
     async def main() -> str:
         reader = await open_reader(find_database())
         try:
+            if args.image:
+                await write_image(
+                    args.image,
+                    reader,
+                    args.view,
+                    args.period or "today",
+                    tz,
+                    args.host,
+                    args.iface,
+                    args.begin,
+                    args.end,
+                    args.at,
+                )
+            if args.view:
+                return await render_list(
+                    reader,
+                    args.view,
+                    tz,
+                    args.host,
+                    args.iface,
+                    args.json,
+                    args.begin,
+                    args.end,
+                    args.at,
+                    args.binary,
+                )
+            periods = [args.period] if args.period else [p for p, _ in ROWS]
             form = "json" if args.json else "oneline" if args.oneline else "table"
             return await render(
                 reader, periods, tz, args.host, args.iface, form, args.at, args.binary
@@ -362,6 +429,16 @@ def _period(text: str) -> str:
     if text not in PERIODS:
         raise argparse.ArgumentTypeError(f"expected one of {', '.join(PERIODS)}, got {text!r}")
     return text
+
+
+def _when(text: str) -> datetime:
+    """A date, a date and time (in --tz), or either with an offset; 2026-11 is its first day."""
+    try:
+        return datetime.fromisoformat(f"{text}-01" if len(text) == 7 else text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date such as 2026-11-01, '2026-11-01 14:00' or 2026-11, got {text!r}"
+        ) from None
 
 
 def _instant(text: str) -> datetime:

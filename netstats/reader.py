@@ -89,7 +89,7 @@ class Reader:
         self,
         start_at: datetime,
         end_at: datetime,
-        step: timedelta | None,
+        step: timedelta | str | None,  # str: an interval such as '1 month' (tz's calendar)
         tz: str,
         host: str | None = None,
         iface: str | None = None,

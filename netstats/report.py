@@ -1,15 +1,21 @@
-"""`netstats report`: the figures of /netstats in a terminal, vnStat-style, or as JSON."""
+"""`netstats report`: the figures of /netstats in a terminal, vnStat-style, or as JSON; and
+vnStat's lists (`--5min`, `--hours`, `--days`, `--months`, `--years`)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-from dataclasses import asdict
+import sys
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from netstats import chart
+from netstats.errors import ConfigError
 from netstats.reader import CALENDAR_PERIODS, Bucket, Reader, Totals
-from netstats.units import human_bytes, percent
+from netstats.units import human_bytes, human_rate, percent
 
 ROWS = [
     ("today", "today"),
@@ -51,8 +57,7 @@ def table(figures: dict[str, Totals], scope: str, tz: str, binary: bool = False)
         "30d": "last 30 days",
     }
     lines = [
-        f"netstats · {scope} · {tz} · "
-        + ("binary units: 1 GiB = 1024³ bytes" if binary else "decimal units: 1 GB = 1000³ bytes"),
+        _title(scope, tz, binary),
         "",
         f"{'':<15}{'sent':>10}{'received':>12}{'total':>12}{'coverage':>11}   projection",
     ]
@@ -69,6 +74,17 @@ def table(figures: dict[str, Totals], scope: str, tz: str, binary: bool = False)
             f"{human_bytes(t.bytes_total, binary):>12}{coverage:>11}   {projection}"
         )
     return "\n".join(lines)
+
+
+def _title(scope: str, tz: str, binary: bool) -> str:
+    units = "binary units: 1 GiB = 1024³ bytes" if binary else "decimal units: 1 GB = 1000³ bytes"
+    return f"netstats · {scope} · {tz} · {units}"
+
+
+def scope_of(host: str | None, iface: str | None) -> str:
+    if host is None and iface is None:
+        return "all hosts and interfaces"
+    return f"host {host or 'all'}, interface {iface or 'all'}"
 
 
 def bars(title: str, buckets: list[Bucket], tz: str, fmt: str, binary: bool = False) -> str:
@@ -133,11 +149,7 @@ async def render(
         return as_json(figures, tz)
     if form == "oneline":
         return oneline(figures, host, iface, tz)
-    scope = (
-        "all hosts and interfaces"
-        if host is None and iface is None
-        else f"host {host or 'all'}, interface {iface or 'all'}"
-    )
+    scope = scope_of(host, iface)
     now = at or datetime.now(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     hours = await reader.series(
@@ -154,3 +166,211 @@ async def render(
             bars("last 24 hours", hours, tz, "%a %H:00", binary),
         ]
     )
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One of vnStat's lists: buckets of one step, the last `rows` of them by default."""
+
+    title: str
+    step: timedelta | str  # a str is a PostgreSQL interval the database steps in tz's calendar
+    rows: int | None  # None: from the first sample on
+    label: str  # strftime of a row's local start
+
+    def floor(self, local: datetime) -> datetime:
+        """The start of the bucket holding `local` (aware, in the report's zone)."""
+        minute = local.replace(second=0, microsecond=0)
+        if isinstance(self.step, timedelta) and self.step < timedelta(hours=1):
+            return minute.replace(minute=local.minute - local.minute % 5)
+        if self.step == timedelta(hours=1):
+            return minute.replace(minute=0)
+        midnight = minute.replace(hour=0, minute=0)
+        if self.step == "1 month":
+            return midnight.replace(day=1)
+        if self.step == "1 year":
+            return midnight.replace(month=1, day=1)
+        return midnight
+
+    def shift(self, start: datetime, k: int) -> datetime:
+        """`start` moved by k buckets: exact durations for minutes and hours, the zone's
+        wall clock for days, months and years (as netstats_series steps)."""
+        if self.step == "1 month":
+            months = start.year * 12 + start.month - 1 + k
+            return start.replace(year=months // 12, month=months % 12 + 1)
+        if self.step == "1 year":
+            return start.replace(year=start.year + k)
+        assert isinstance(self.step, timedelta)
+        if self.step >= timedelta(days=1):
+            return start + self.step * k  # aware arithmetic keeps the wall clock
+        zone = start.tzinfo
+        return (start.astimezone(UTC) + self.step * k).astimezone(zone)
+
+
+# vnStat's lists and its default lengths (List5Mins, ListHours, ListDays, ListMonths, ListYears)
+VIEWS = {
+    "5min": View("5 minutes", timedelta(minutes=5), 24, "%Y-%m-%d %H:%M"),
+    "hours": View("hours", timedelta(hours=1), 24, "%Y-%m-%d %H:00"),
+    "days": View("days", timedelta(days=1), 30, "%Y-%m-%d %a"),
+    "months": View("months", "1 month", 12, "%Y-%m"),
+    "years": View("years", "1 year", None, "%Y"),
+}
+MAX_ROWS = 1000  # netstats_series' limit
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    bucket: Bucket
+    end: datetime  # the bucket's end, or `at` in the bucket still running
+
+    @property
+    def bytes_total(self) -> int:
+        return self.bucket.bytes_sent + self.bucket.bytes_recv
+
+    @property
+    def avg_bytes_per_s(self) -> float | None:
+        """None in a bucket that begins at the very instant the report is taken as of."""
+        elapsed = (self.end - self.bucket.bucket_start).total_seconds()
+        return self.bytes_total / elapsed if elapsed > 0 else None
+
+
+async def rows(
+    reader: Reader,
+    view: View,
+    tz: str,
+    host: str | None,
+    iface: str | None,
+    begin: datetime | None = None,
+    end: datetime | None = None,
+    at: datetime | None = None,
+) -> list[Row]:
+    """The view's buckets from the one holding `begin` to the one holding `end` (both
+    included; naive times are in `tz`), counting samples up to `at` (default now). Without
+    `begin`, the view's default number of rows ending at `end` (default `at`)."""
+    zone = ZoneInfo(tz)
+    now = (at or datetime.now(UTC)).astimezone(zone)
+    last = view.floor(_local(end, zone) if end else now)
+    if begin is not None:
+        first = view.floor(_local(begin, zone))
+    elif view.rows is not None:
+        first = view.shift(last, 1 - view.rows)
+    else:
+        every = await reader.totals("all", tz, host, iface, at)
+        first = view.floor((every.first_sample_at or now).astimezone(zone))
+    stop = min(view.shift(last, 1), now + timedelta(microseconds=1))  # samples up to `at`
+    if first >= stop:
+        raise ConfigError(
+            f"--begin: expected a time before {min(last, now):%Y-%m-%d %H:%M} ({tz}), "
+            f"got {first:%Y-%m-%d %H:%M}"
+        )
+    if (count := _count(view, first, stop)) > MAX_ROWS:
+        raise ConfigError(
+            f"--begin: {count} rows of {view.title} from {first:%Y-%m-%d %H:%M}; at most "
+            f"{MAX_ROWS}: choose a later --begin or a longer view"
+        )
+    buckets = await reader.series(first, stop, view.step, tz, host, iface)
+    ends = [b.bucket_start for b in buckets[1:]] + [stop]
+    return [Row(b, min(e, now)) for b, e in zip(buckets, ends, strict=True)]
+
+
+def _local(value: datetime, zone: ZoneInfo) -> datetime:
+    return value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
+
+
+def _count(view: View, first: datetime, stop: datetime) -> int:
+    if isinstance(view.step, timedelta):
+        return -(-(stop - first) // view.step)
+    months = (stop.year - first.year) * 12 + stop.month - first.month + 1
+    return months if view.step == "1 month" else stop.year - first.year + 1
+
+
+def list_table(view: View, listed: list[Row], scope: str, tz: str, binary: bool = False) -> str:
+    zone = ZoneInfo(tz)
+    labels = [f"{r.bucket.bucket_start.astimezone(zone):{view.label}}" for r in listed]
+    width = max(map(len, labels), default=10) + 2
+    header = f"{view.title:<{width}}{'sent':>11}{'received':>11}{'total':>11}{'avg. rate':>14}"
+    lines = [_title(scope, tz, binary), "", header]
+    for label, r in zip(labels, listed, strict=True):
+        b = r.bucket
+        lines.append(
+            f"{label:<{width}}{human_bytes(b.bytes_sent, binary):>11}"
+            f"{human_bytes(b.bytes_recv, binary):>11}{human_bytes(r.bytes_total, binary):>11}"
+            f"{'—' if r.avg_bytes_per_s is None else human_rate(r.avg_bytes_per_s):>14}"
+        )
+    sent = sum(r.bucket.bytes_sent for r in listed)
+    recv = sum(r.bucket.bytes_recv for r in listed)
+    lines += [
+        "─" * len(header),
+        f"{'total':<{width}}{human_bytes(sent, binary):>11}{human_bytes(recv, binary):>11}"
+        f"{human_bytes(sent + recv, binary):>11}",
+    ]
+    return "\n".join(lines)
+
+
+def list_json(view: str, listed: list[Row], tz: str) -> str:
+    zone = ZoneInfo(tz)
+    return json.dumps(
+        [
+            {
+                "view": view,
+                "tz": tz,
+                "bucket_start": r.bucket.bucket_start.astimezone(zone).isoformat(),
+                "bucket_end": r.end.astimezone(zone).isoformat(),
+                "bytes_sent": r.bucket.bytes_sent,
+                "bytes_recv": r.bucket.bytes_recv,
+                "bytes_total": r.bytes_total,
+                "samples": r.bucket.samples,
+                "avg_bytes_per_s": r.avg_bytes_per_s,
+            }
+            for r in listed
+        ],
+        indent=2,
+    )
+
+
+async def render_list(
+    reader: Reader,
+    view: str,
+    tz: str,
+    host: str | None,
+    iface: str | None,
+    as_json: bool = False,
+    begin: datetime | None = None,
+    end: datetime | None = None,
+    at: datetime | None = None,
+    binary: bool = False,
+) -> str:
+    listed = await rows(reader, VIEWS[view], tz, host, iface, begin, end, at)
+    if as_json:
+        return list_json(view, listed, tz)
+    return list_table(VIEWS[view], listed, scope_of(host, iface), tz, binary)
+
+
+async def write_image(
+    path: Path,
+    reader: Reader,
+    view: str | None,
+    period: str,
+    tz: str,
+    host: str | None,
+    iface: str | None,
+    begin: datetime | None = None,
+    end: datetime | None = None,
+    at: datetime | None = None,
+) -> None:
+    """`--image`: the chart /netstats sends for `period`, or the bars of a list `view`."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ConfigError("--image: drawing needs matplotlib: pip install 'netstats[chart]'")
+    if view is None:
+        totals = await reader.totals(period, tz, host, iface, at)
+        png = await chart.period_png(reader, period, tz, host, iface, totals, at)
+        if png is None:
+            raise ConfigError(f"--image: nothing was measured {period} ({tz}): no chart to draw")
+    else:
+        listed = await rows(reader, VIEWS[view], tz, host, iface, begin, end, at)
+        png = chart.render([r.bucket for r in listed], tz, f"{VIEWS[view].title} ({tz})")
+        assert png is not None  # matplotlib is there
+    try:
+        path.write_bytes(png)
+    except OSError as exc:
+        raise ConfigError(f"--image: cannot write {path}: {exc.strerror}") from None
+    print(f"chart written to {path} ({human_bytes(len(png))})", file=sys.stderr)

@@ -8,7 +8,6 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -16,11 +15,12 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from netstats.bot import chart, embed
+from netstats import chart
+from netstats.bot import embed
 from netstats.bot.i18n import LABELS, PERIOD_CHOICES, Translator, language
 from netstats.config import AgentSettings, Database
 from netstats.errors import ConfigError
-from netstats.reader import Reader, Totals, history_step, open_reader
+from netstats.reader import Reader, open_reader
 
 if TYPE_CHECKING:  # the agent (psutil) is imported only when the bot runs it
     from netstats.agent import Agent
@@ -128,7 +128,7 @@ class NetStats(commands.Cog):
         totals = await self.reader.totals(period, tz, host, interface)
         lang = language(interaction.locale)
         answer = embed.build(totals, period, tz, host, interface, lang)
-        png = await self._chart(period, tz, host, interface, totals)
+        png = await chart.period_png(self.reader, period, tz, host, interface, totals)
         if png is None:
             await interaction.followup.send(embed=answer)
             return
@@ -136,17 +136,6 @@ class NetStats(commands.Cog):
         await interaction.followup.send(
             embed=answer, file=discord.File(io.BytesIO(png), "netstats.png")
         )
-
-    async def _chart(
-        self, period: str, tz: str, host: str | None, iface: str | None, totals: Totals
-    ) -> bytes | None:
-        if totals.period_start is None or totals.samples == 0:
-            return None
-        end = min(totals.period_end, datetime.now(UTC))
-        step = history_step(end - totals.period_start)
-        assert self.reader is not None
-        buckets = await self.reader.series(totals.period_start, end, step, tz, host, iface)
-        return await asyncio.to_thread(chart.render, buckets, tz, f"{period} ({tz})")
 
     @netstats.autocomplete("host")
     async def _hosts(

@@ -1,13 +1,35 @@
-"""A PNG bar chart of a period's traffic, when the optional `chart` extra (matplotlib) is
-installed; the embed is complete without it."""
+"""A PNG bar chart of traffic, when the optional `chart` extra (matplotlib) is installed:
+the picture /netstats sends with its answer (complete without it), and
+`netstats report --image`."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from netstats.reader import Bucket
+from netstats.reader import Bucket, Reader, Totals, history_step
 from netstats.units import BYTE_UNITS
+
+
+async def period_png(
+    reader: Reader,
+    period: str,
+    tz: str,
+    host: str | None,
+    iface: str | None,
+    totals: Totals,
+    at: datetime | None = None,
+) -> bytes | None:
+    """The chart of a period so far (up to `at`, default now), in bars of an hour for a day,
+    a day for up to two months, a week beyond; None when nothing was measured in it."""
+    if totals.period_start is None or totals.samples == 0:
+        return None
+    end = min(totals.period_end, at or datetime.now(UTC))
+    step = history_step(end - totals.period_start)
+    buckets = await reader.series(totals.period_start, end, step, tz, host, iface)
+    return await asyncio.to_thread(render, buckets, tz, f"{period} ({tz})")
 
 
 def render(buckets: list[Bucket], tz: str, title: str) -> bytes | None:
