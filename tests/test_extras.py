@@ -1,66 +1,148 @@
-"""An install with only the agent's extra runs the agent and `netstats report`; a command
-that needs another extra says which, in one line. The package is installed from this
-checkout into a fresh virtualenv, its dependencies from PyPI, as a user would."""
+"""Every command on each extra's install: a command works where its extras are installed, and
+elsewhere says in one line which extra to install. The package is installed from this
+checkout into a fresh virtualenv per extra, its dependencies from PyPI, as a user would."""
 
-import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.postgrest import serve
+from tests.test_up_and_report import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
+# pyproject.toml's extras and what each brings (`up` is three of the others)
+EXTRAS = {
+    "agent": {"agent"},
+    "supabase": {"supabase"},
+    "chart": {"chart"},
+    "dashboard": {"dashboard"},
+    "bot": {"bot"},
+    "up": {"up", "agent", "embedded", "dashboard"},
+}
 
 
 @pytest.fixture(scope="module")
-def agent_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    venv = tmp_path_factory.mktemp("agent-only") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [venv / "bin/python", "-m", "pip", "install", "-q", f"{ROOT}[agent]"],
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
-    return venv / "bin/netstats"
+def installs(tmp_path_factory: pytest.TempPathFactory):
+    made: dict[str, Path] = {}
+
+    def install(extra: str) -> Path:
+        if extra not in made:
+            venv = tmp_path_factory.mktemp(f"only-{extra}") / "venv"
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run(
+                [venv / "bin/python", "-m", "pip", "install", "-q", f"{ROOT}[{extra}]"],
+                check=True,
+                capture_output=True,
+                timeout=900,
+            )
+            made[extra] = venv / "bin/netstats"
+        return made[extra]
+
+    return install
+
+
+def clean(**env: str) -> dict[str, str]:
+    kept = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NETSTATS_", "SUPABASE_", "DISCORD_"))
+    }
+    return {**kept, **env}
 
 
 def run(netstats: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NETSTATS_", "SUPABASE_"))}
     return subprocess.run(
-        [netstats, *args], env={**clean, **env}, capture_output=True, text=True, timeout=120
+        [netstats, *args], env=clean(**env), capture_output=True, text=True, timeout=120
     )
 
 
-def test_an_agent_only_install_runs_the_agent_and_the_report(agent_only, migrated, tmp_path):
-    env = {
-        "NETSTATS_DATABASE_URL": migrated["pg15"],
+def until(netstats: Path, args: list[str], line: str, **env: str) -> str:
+    """Start a command that runs until stopped, wait for `line`, stop it with Ctrl-C."""
+    proc = subprocess.Popen(
+        [netstats, *args],
+        env=clean(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen = []
+    try:
+        for said in proc.stdout:
+            seen.append(said)
+            if line in said:
+                break
+    finally:
+        proc.send_signal(signal.SIGINT)
+        seen += proc.stdout.read()
+        code = proc.wait(timeout=60)
+        proc.stdout.close()
+    out = "".join(seen)
+    assert line in out and code in (0, 130), out  # 130: stopped by Ctrl-C, as a shell says
+    return out
+
+
+def refused(done: subprocess.CompletedProcess[str], missing: set[str]) -> None:
+    assert done.returncode == 2, done
+    (line,) = done.stderr.splitlines()
+    assert any(f"pip install 'netstats[{extra}]'" in line for extra in missing), line
+
+
+@pytest.mark.parametrize("extra", list(EXTRAS))
+def test_every_command_on_an_install_of_one_extra(extra, installs, migrated, tmp_path):
+    netstats, has = installs(extra), EXTRAS[extra]
+    dsn = migrated["pg15"]
+    db = {"NETSTATS_DATABASE_URL": dsn}
+    agent_env = {
+        **db,
         "NETSTATS_SPOOL": str(tmp_path / "spool.sqlite3"),
         "NETSTATS_INTERFACES": "lo",
-        "NETSTATS_HOST": "agent-only",
+        "NETSTATS_HOST": f"only-{extra}",
     }
-    for _ in range(2):  # a baseline, then a sample
-        done = run(agent_only, "agent", "--once", **env)
-        assert done.returncode == 0, done.stderr
-    report = run(agent_only, "report", "--period", "all", "--host", "agent-only", "--json", **env)
-    assert report.returncode == 0, report.stderr
-    (row,) = json.loads(report.stdout)
-    assert (row["period"], row["samples"]) == ("all", 1)
 
+    def check(needs: set[str], args: list[str], env: dict[str, str]) -> None:
+        done = run(netstats, *args, **env)
+        if needs <= has:
+            assert done.returncode == 0, (args, done.stderr)
+        else:
+            refused(done, needs - has)
 
-@pytest.mark.parametrize(
-    ("args", "env", "extra"),
-    [
-        (("dashboard",), {"NETSTATS_DATABASE_URL": "postgresql://"}, "dashboard"),
-        (("bot",), {"NETSTATS_DATABASE_URL": "postgresql://", "DISCORD_TOKEN": "x"}, "bot"),
-        (("report",), {"SUPABASE_URL": "http://127.0.0.1:9", "SUPABASE_KEY": "k"}, "supabase"),
-    ],
-)
-def test_a_command_of_another_extra_names_it(agent_only, args, env, extra):
-    done = run(agent_only, *args, **env)
-    assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        f"netstats: {done.stderr.strip().removeprefix('netstats: ')}"
-    ]
-    assert f"pip install 'netstats[{extra}]'" in done.stderr
+    # core: the database and the report
+    for args in (["db", "upgrade"], ["maintain"], ["report", "--json"], ["report", "--days"]):
+        check(set(), args, db)
+    assert run(netstats, "db", "sql").stdout.startswith("BEGIN;")
+    check({"chart"}, ["report", "--days", "--image", str(tmp_path / "days.png")], db)
+    with serve(dsn) as (url, _):
+        check(
+            {"supabase"},
+            ["report", "--json"],
+            {"SUPABASE_URL": url, "SUPABASE_KEY": "service-role-key"},
+        )
+    # the agent
+    for args in (["agent", "--once"], ["agent", "--once"], ["agent", "status"]):
+        check({"agent"}, args, agent_env)
+    if "agent" in has:
+        assert "lo, " in until(netstats, ["live"], "lo ", NETSTATS_INTERFACES="lo")
+    else:
+        refused(run(netstats, "live"), {"agent"})
+    # the servers
+    port = str(free_port())
+    if "dashboard" in has:
+        until(netstats, ["dashboard", "--port", port], f"http://127.0.0.1:{port}/", **db)
+    else:
+        refused(run(netstats, "dashboard", "--port", port, **db), {"dashboard"})
+    if "bot" in has:  # it gets as far as Discord's servers, which this machine cannot reach
+        done = run(netstats, "bot", DISCORD_TOKEN="x", **db)
+        (line,) = done.stderr.splitlines()[-1:]
+        assert done.returncode == 2 and "Discord" in line and "pip install" not in line, line
+    else:
+        refused(run(netstats, "bot", DISCORD_TOKEN="x", **db), {"bot"})
+    up = ["up", "--data-dir", str(tmp_path / "up"), "--port", port]
+    if {"agent", "embedded", "dashboard"} <= has:
+        until(netstats, up, "running; Ctrl-C stops", NETSTATS_INTERFACES="lo")
+    else:
+        refused(run(netstats, *up), {"agent", "embedded", "dashboard"} - has)
