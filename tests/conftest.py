@@ -73,10 +73,10 @@ def migrated(clusters: dict[str, Cluster]) -> dict[str, str]:
 
 
 def reset(conn: psycopg.Connection) -> None:
-    conn.execute("TRUNCATE netstats.samples, netstats.rollups")
+    conn.execute("TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.alerts")
     conn.execute(
         "UPDATE netstats.settings SET raw_retention = DEFAULT, cycle_day = DEFAULT, "
-        "raw_purged_before = DEFAULT"
+        "raw_purged_before = DEFAULT, silent_after = DEFAULT"
     )
 
 

@@ -83,11 +83,11 @@ def pg15_fresh(tmp_path):
 
 
 @pytest.mark.pg_cron
-def test_pg_cron_schedules_retention_idempotently_and_runs_it(pg15_fresh):
+def test_pg_cron_schedules_alerts_and_retention_idempotently_and_runs_them(pg15_fresh):
     dsn = create_database(pg15_fresh, CRON_DB)
     db.upgrade(dsn)
     db.upgrade(dsn)
-    assert cron_jobs(dsn) == ["netstats-purge-cron-log", "netstats-retention"]
+    assert cron_jobs(dsn) == ["netstats-alerts", "netstats-purge-cron-log", "netstats-retention"]
     with psycopg.connect(dsn, autocommit=True) as conn:
         # Run each job's own command through pg_cron itself at the next minute (the finest
         # schedule pg_cron 1.4 has), and wait for it.
@@ -104,6 +104,7 @@ def test_pg_cron_schedules_retention_idempotently_and_runs_it(pg15_fresh):
                 break
             time.sleep(0.2)
         assert sorted({(name, status) for name, status, _ in done}) == [
+            ("now-netstats-alerts", "succeeded"),
             ("now-netstats-purge-cron-log", "succeeded"),
             ("now-netstats-retention", "succeeded"),
         ], done
@@ -213,6 +214,28 @@ def test_a_database_populated_under_0001_upgrades_in_place_with_identical_totals
         )
 
 
+def test_a_database_populated_under_0002_upgrades_in_place_with_identical_totals(fresh):
+    """0003 adds quotas and alerts beside the samples: every total reads as before."""
+    dsn = create_database(fresh, "populated")
+    db.upgrade(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for host in ("bot-1", "bot-2"):
+            ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
+    db.downgrade(dsn, "0002")
+    before = figures(dsn)
+    assert before[("all", "UTC")]["bytes_sent"] == 2 * 4000 * 100
+
+    db.upgrade(dsn)
+
+    assert figures(dsn) == before
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT netstats_quota_set('plan', 10000000, 'day', tz => 'Asia/Tokyo')")
+        (used,) = conn.execute(
+            "SELECT used_bytes FROM netstats_quotas(at => %s)", [T0 + timedelta(days=1)]
+        ).fetchone()
+        assert used == totals(conn, "today", "Asia/Tokyo", at=T0 + timedelta(days=1))["bytes_total"]
+
+
 @pytest.mark.pg_cron
 def test_the_cron_log_purge_keeps_other_applications_history(pg15_fresh):
     dsn = create_database(pg15_fresh, CRON_DB)
@@ -261,7 +284,7 @@ def cron_database(cluster, owner: str = "postgres") -> str:
 def test_upgrade_creates_pg_cron_where_the_server_preloads_it(pg15_fresh):
     dsn = cron_database(pg15_fresh)
     db.upgrade(dsn)
-    assert cron_jobs(dsn) == ["netstats-purge-cron-log", "netstats-retention"]
+    assert cron_jobs(dsn) == ["netstats-alerts", "netstats-purge-cron-log", "netstats-retention"]
 
 
 @pytest.mark.pg_cron

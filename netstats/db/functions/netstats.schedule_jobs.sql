@@ -1,4 +1,5 @@
--- Where pg_cron is installed in this database, runs retention daily and keeps 7 days of
+-- Where pg_cron is installed in this database, raises alerts every minute (so that none
+-- waits for a deliverer's claim), runs retention daily and keeps 7 days of
 -- pg_cron's run log of netstats' own jobs (other applications' history is theirs). Scheduling by name replaces an existing job, so calling it again is a
 -- no-op. Without pg_cron, `netstats maintain` runs netstats.apply_retention() instead.
 CREATE FUNCTION netstats.schedule_jobs()
@@ -16,7 +17,9 @@ BEGIN
                  $job$DELETE FROM cron.job_run_details
                        WHERE end_time < now() - interval '7 days'
                          AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'netstats-%')$job$)$sql$;
-  RETURN 'pg_cron jobs netstats-retention and netstats-purge-cron-log are scheduled';
+  EXECUTE $sql$SELECT cron.schedule('netstats-alerts', '* * * * *',
+                                    'SELECT netstats.raise_alerts()')$sql$;
+  RETURN 'pg_cron jobs netstats-alerts, netstats-retention and netstats-purge-cron-log are scheduled';
 END
 $$;
 REVOKE ALL ON FUNCTION netstats.schedule_jobs() FROM PUBLIC;

@@ -1,8 +1,8 @@
 -- The SQL contract of DESIGN.md, checked in the database's own test language (pgTAP).
-SELECT plan(27);
+SELECT plan(36);
 
 SELECT has_schema('netstats');
-SELECT tables_are('netstats', ARRAY['samples', 'rollups', 'settings', 'function_files', 'agent_hosts', 'alembic_version']);
+SELECT tables_are('netstats', ARRAY['samples', 'rollups', 'settings', 'function_files', 'agent_hosts', 'alembic_version', 'quotas', 'alerts']);
 SELECT col_type_is('netstats', 'samples', 'sampled_at', 'timestamp with time zone', 'samples.sampled_at is timestamp with time zone');
 SELECT col_type_is('netstats', 'samples', 'interval_s', 'double precision', 'samples.interval_s is double precision');
 SELECT col_type_is('netstats', 'samples', 'bytes_sent', 'bigint', 'samples.bytes_sent is bigint');
@@ -28,6 +28,16 @@ SELECT function_privs_are('public', 'netstats_totals', ARRAY['text', 'text', 'te
 SELECT table_privs_are('netstats', 'samples', 'anon', ARRAY[]::text[]);
 SELECT table_privs_are('netstats', 'samples', 'authenticated', ARRAY[]::text[]);
 SELECT table_privs_are('netstats', 'samples', 'netstats_agent', ARRAY[]::text[]);
+-- Quotas and alerts: the readers see progress; only service_role sets quotas and delivers.
+SELECT has_function('public', 'netstats_quota_set', ARRAY['text', 'bigint', 'text', 'text', 'text', 'text', 'integer[]', 'text']);
+SELECT has_function('public', 'netstats_alerts_claim', ARRAY['integer', 'timestamp with time zone']);
+SELECT function_privs_are('public', 'netstats_quotas', ARRAY['text', 'timestamp with time zone'], 'netstats_reader', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'netstats_quotas', ARRAY['text', 'timestamp with time zone'], 'anon', ARRAY[]::text[]);
+SELECT function_privs_are('public', 'netstats_quota_set', ARRAY['text', 'bigint', 'text', 'text', 'text', 'text', 'integer[]', 'text'], 'netstats_reader', ARRAY[]::text[]);
+SELECT function_privs_are('public', 'netstats_quota_set', ARRAY['text', 'bigint', 'text', 'text', 'text', 'text', 'integer[]', 'text'], 'service_role', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'netstats_alerts_claim', ARRAY['integer', 'timestamp with time zone'], 'netstats_agent', ARRAY[]::text[]);
+SELECT function_privs_are('public', 'netstats_alerts_done', ARRAY['bigint[]', 'text'], 'netstats_reader', ARRAY[]::text[]);
+SELECT table_privs_are('netstats', 'alerts', 'authenticated', ARRAY[]::text[]);
 SELECT is((SELECT rolbypassrls FROM pg_roles WHERE rolname = 'service_role'), true, 'service_role bypasses RLS');
 
 -- SECURITY DEFINER functions run as their owner: a caller's pg_temp must be searched last.

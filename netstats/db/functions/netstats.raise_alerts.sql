@@ -1,0 +1,74 @@
+-- Raises every alert due as of `at` (DESIGN.md, "Quotas and alerts"), each once per key:
+--   quota_threshold/<quota>/<period start>/<threshold>  used bytes reached the threshold
+--   quota_projection/<quota>/<period start>             the projection passed the limit
+--   host_silent/<host>/<last sample>                    quiet for settings.silent_after
+--   host_back/<host>/<last sample before the silence>   it reported again
+-- A new period has new keys: the quota's alerts are armed again. Called by every claim and,
+-- where pg_cron exists, every minute; never inside ingest. Returns how many it raised.
+CREATE FUNCTION netstats.raise_alerts(at timestamptz DEFAULT now())
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+AS $$
+DECLARE
+  upto constant timestamptz := coalesce(raise_alerts.at, now());
+  quiet interval;
+  q record;
+  facts jsonb;
+  raised integer := 0;
+  n integer;
+BEGIN
+  FOR q IN SELECT * FROM public.netstats_quotas('UTC', upto) LOOP
+    facts := pg_catalog.to_jsonb(q);
+    -- in key order: concurrent claimers insert the same keys in the same order
+    INSERT INTO netstats.alerts AS a (key, kind, quota, host, iface, threshold, facts, raised_at)
+    SELECT pg_catalog.format('quota_threshold/%s/%s/%s', q.name, q.period_start, th),
+           'quota_threshold', q.name, q.host, q.iface, th, facts, upto
+      FROM pg_catalog.unnest(q.thresholds_crossed) th
+     ORDER BY 1
+    ON CONFLICT (key) DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    raised := raised + n;
+    -- Not before a tenth of the period: a morning's burst projects any month past its limit.
+    IF q.projected_bytes > q.limit_bytes
+       AND upto - q.period_start >= (q.period_end - q.period_start) / 10 THEN
+      INSERT INTO netstats.alerts (key, kind, quota, host, iface, facts, raised_at)
+      VALUES (pg_catalog.format('quota_projection/%s/%s', q.name, q.period_start),
+              'quota_projection', q.name, q.host, q.iface, facts, upto)
+      ON CONFLICT (key) DO NOTHING;
+      GET DIAGNOSTICS n = ROW_COUNT;
+      raised := raised + n;
+    END IF;
+  END LOOP;
+
+  SELECT s.silent_after INTO quiet FROM netstats.settings s;
+  INSERT INTO netstats.alerts (key, kind, host, facts, raised_at)
+  SELECT pg_catalog.format('host_silent/%s/%s', h.host, h.last_at), 'host_silent', h.host,
+         pg_catalog.jsonb_build_object('host', h.host, 'last_seen', h.last_at,
+                                       'silent_after_s', extract(epoch FROM quiet)),
+         upto
+    FROM netstats.last_seen() h
+   WHERE h.last_at <= upto - quiet AND h.last_at > upto - interval '1 day'
+   ORDER BY 1
+  ON CONFLICT (key) DO NOTHING;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  raised := raised + n;
+
+  INSERT INTO netstats.alerts (key, kind, host, facts, raised_at)
+  SELECT pg_catalog.format('host_back/%s/%s', s.host, s.facts ->> 'last_seen'), 'host_back',
+         s.host,
+         pg_catalog.jsonb_build_object('host', s.host, 'silent_since', s.facts -> 'last_seen',
+                                       'back_at', h.last_at),
+         upto
+    FROM netstats.alerts s
+    JOIN netstats.last_seen() h ON h.host = s.host
+   WHERE s.kind = 'host_silent' AND s.raised_at > upto - interval '30 days'
+     AND h.last_at > (s.facts ->> 'last_seen')::timestamptz AND h.last_at <= upto
+   ORDER BY 1
+  ON CONFLICT (key) DO NOTHING;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN raised + n;
+END
+$$;
+REVOKE ALL ON FUNCTION netstats.raise_alerts(timestamptz) FROM PUBLIC;
