@@ -19,7 +19,6 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 KEYS = {"service-role-key": "service_role", "agent-key": "netstats_agent", "anon-key": "anon"}
 FUNCTION = re.compile(r"^/rest/v1/rpc/(netstats_[a-z_]+)$")
@@ -40,14 +39,25 @@ class Handler(BaseHTTPRequestHandler):
         if not self.up.is_set():
             return self._reply(503, {"code": "PGRST001", "message": "database connection error"})
         params: dict[str, Any] = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        query = sql.SQL("SELECT * FROM public.{}({})").format(
+        # As PostgREST does: the JSON body becomes a record of the function's argument types
+        # (a JSON array an int[], an ISO string a timestamptz, JSON itself a jsonb).
+        columns = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
+            for name, kind in _argument_types(self.dsn, match.group(1), list(params))
+        )
+        call = sql.SQL("LATERAL public.{}({}) AS r").format(
             sql.Identifier(match.group(1)),
             sql.SQL(", ").join(
-                sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder())
+                sql.SQL("{} => _.{}").format(sql.Identifier(name), sql.Identifier(name))
                 for name in params
             ),
         )
-        values = [Jsonb(v) if isinstance(v, list | dict) else v for v in params.values()]
+        query = sql.SQL("SELECT r.* FROM json_to_record(%s::json) AS _({}), {}").format(
+            columns, call
+        )
+        if not params:
+            query = sql.SQL("SELECT r.* FROM (SELECT %s) AS _, {}").format(call)
+        values = [json.dumps(params)]
         try:
             with psycopg.connect(self.dsn) as conn, conn.cursor() as cur:
                 cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
@@ -65,7 +75,7 @@ class Handler(BaseHTTPRequestHandler):
                 "hint": diag.message_hint,
             }
             return self._reply(status, body)
-        if names == [match.group(1)]:  # a scalar function: PostgREST returns the bare value
+        if names == ["r"]:  # a scalar function: PostgREST returns the bare value
             return self._reply(200, rows[0][0])
         return self._reply(200, [dict(zip(names, row, strict=True)) for row in rows])
 
@@ -79,6 +89,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+
+def _argument_types(dsn: str, function: str, names: list[str]) -> list[tuple[str, str]]:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT p.proargnames[1:p.pronargs], oidvectortypes(p.proargtypes) FROM pg_proc p"
+            " WHERE p.proname = %s AND p.pronamespace = 'public'::regnamespace",
+            [function],
+        ).fetchone()
+    if row is None or not row[0]:
+        return [(name, "text") for name in names]  # the call fails as PostgREST's would
+    kinds = dict(zip(row[0], row[1].split(", "), strict=True))
+    return [(name, kinds.get(name, "text")) for name in names]
 
 
 def _json_value(value: Any) -> Any:
