@@ -14,7 +14,14 @@ from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
-from netstats.config import NO_DATABASE, AgentSettings, Database, data_dir, upload_every_s
+from netstats.config import (
+    NO_DATABASE,
+    AgentSettings,
+    AlertSettings,
+    Database,
+    data_dir,
+    upload_every_s,
+)
 from netstats.errors import AlreadyRunning, ConfigError, NetstatsError
 
 log = logging.getLogger(__name__)
@@ -109,8 +116,10 @@ async def _up(data_dir: Path, port: int) -> None:
             # may run another netstats against it.
             await asyncio.to_thread(db.require_current, database.url)
         settings = AgentSettings.from_env()
+        alerting = AlertSettings.from_env()
         agent = Agent(settings, connect(database))
-        reading = await asyncio.to_thread(agent.read)
+        # the first tick counts this reading (a read takes the links removed since the last)
+        agent.reading = reading = await asyncio.to_thread(agent.read)
         say(
             f"counting {', '.join(reading.counters) or 'no interface'} as {settings.host}, "
             f"every {settings.interval_s:g} s, uploading every "
@@ -137,6 +146,9 @@ async def _up(data_dir: Path, port: int) -> None:
                 if os.environ.get("DISCORD_TOKEN"):
                     tasks.create_task(_bot(stop))
                     say("Discord bot starting with /netstats")
+                if alerting.webhook:
+                    tasks.create_task(_alerts(database, alerting, stop))
+                    say("alerts go to the Discord webhook (NETSTATS_DISCORD_WEBHOOK)")
                 say("running; Ctrl-C stops")
                 await stop.wait()
                 say("stopping …")
@@ -186,6 +198,19 @@ async def _dashboard(url: str, port: int, stop: asyncio.Event) -> Coroutine[Any,
         await serving
 
     return run()
+
+
+async def _alerts(database: Database, settings: AlertSettings, stop: asyncio.Event) -> None:
+    from netstats.alerts import Deliverer, webhook_post
+    from netstats.reader import open_reader
+
+    assert settings.webhook is not None
+    reader = await open_reader(database)
+    try:
+        post = webhook_post(settings.webhook, settings.lang, settings.tz)
+        await Deliverer(reader, post).run(stop)
+    finally:
+        await reader.close()
 
 
 async def _retention(url: str, stop: asyncio.Event) -> None:

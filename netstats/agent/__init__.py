@@ -232,7 +232,7 @@ class Agent:
 
     def _announce(self) -> None:
         # The first tick counts this reading: a read takes the links removed since the last.
-        self.reading = reading = self.read()
+        self.reading = reading = self.reading or self.read()
         log.info(
             "%s: monitoring %s every %g s, uploading every %g s (spool %s)",
             self.settings.host,
