@@ -8,10 +8,11 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from netstats import __version__
 from netstats.config import AgentSettings, Database
@@ -131,6 +132,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sql.set_defaults(run=lambda args: _db().offline_sql())
 
+    quota = commands.add_parser("quota", help="limits on a period's bytes, and their progress")
+    quota_commands = quota.add_subparsers(dest="quota_command", required=True)
+    quota_set = quota_commands.add_parser("set", help="create or change a quota")
+    quota_set.add_argument("name", help="its name, e.g. plan")
+    quota_set.add_argument("limit", type=_size, help="e.g. 1TB, 500GB, 750GiB, 1.5TiB, bytes")
+    quota_set.add_argument(
+        "--period", default="cycle", choices=("day", "week", "month", "year", "cycle")
+    )
+    quota_set.add_argument("--direction", default="total", choices=("sent", "recv", "total"))
+    quota_set.add_argument("--host", help="only this host (default all)")
+    quota_set.add_argument("--iface", help="only this interface (default all)")
+    quota_set.add_argument(
+        "--thresholds",
+        type=_percentages,
+        default=[80, 90, 100],
+        help="alert at these %% (80,90,100)",
+    )
+    quota_set.add_argument("--tz", help="the zone its periods follow (default NETSTATS_TZ or UTC)")
+    quota_set.set_defaults(run=_quota_set)
+    quota_list = quota_commands.add_parser("list", help="every quota's progress")
+    quota_list.add_argument("--json", action="store_true", help="machine-readable output")
+    quota_list.add_argument("--at", type=_instant, help="as of this instant (default now)")
+    quota_list.set_defaults(run=_quota_list)
+    quota_rm = quota_commands.add_parser("rm", help="remove a quota")
+    quota_rm.add_argument("name")
+    quota_rm.set_defaults(run=_quota_rm)
+
+    check = commands.add_parser(
+        "check", help="exit 1 when a quota crossed a threshold or will run out (for cron)"
+    )
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument("--at", type=_instant, help="as of this instant (default now)")
+    check.set_defaults(run=_check)
+
+    alerts = commands.add_parser(
+        "alerts", help="post the alerts the database raises to Discord (NETSTATS_DISCORD_WEBHOOK)"
+    )
+    alerts.add_argument("--once", action="store_true", help="one pass, then exit")
+    alerts.set_defaults(run=_alerts)
+    alerts_commands = alerts.add_subparsers(dest="alerts_command")
+    alerts_status = alerts_commands.add_parser(
+        "status", help="the latest alerts and their delivery"
+    )
+    alerts_status.set_defaults(run=_alerts_status)
+
     maintain = commands.add_parser(
         "maintain", help="apply retention now (what pg_cron does daily where it exists)"
     )
@@ -148,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in ("alembic.runtime.plugins", "alembic.runtime.migration"):
             logging.getLogger(name).setLevel(logging.WARNING)
     try:
-        args.run(args)
+        code = args.run(args)  # `netstats check` says 1 when a quota needs attention
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
@@ -157,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"netstats: {message}", file=sys.stderr)
         return int(getattr(exc, "exit_code", 2))
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def _explain(exc: BaseException) -> str | None:
@@ -421,6 +467,134 @@ def _report(args: argparse.Namespace) -> None:
             await reader.close()
 
     print(asyncio.run(main()))
+
+
+def _reading(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Runs `work(reader)` on the configured database (or the one `netstats up` runs)."""
+    import asyncio
+
+    from netstats.reader import open_reader
+    from netstats.up import find_database
+
+    logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
+
+    async def main() -> Any:
+        reader = await open_reader(find_database())
+        try:
+            return await work(reader)
+        finally:
+            await reader.close()
+
+    return asyncio.run(main())
+
+
+def _tz(args: argparse.Namespace) -> str:
+    return str(getattr(args, "tz", None) or os.environ.get("NETSTATS_TZ") or "UTC")
+
+
+def _quota_set(args: argparse.Namespace) -> None:
+    from netstats.report import quota_table
+
+    quota = _reading(
+        lambda r: r.quota_set(
+            args.name,
+            args.limit,
+            args.period,
+            args.direction,
+            args.host,
+            args.iface,
+            args.thresholds,
+            _tz(args),
+        )
+    )
+    print(quota_table([quota]))
+
+
+def _quota_list(args: argparse.Namespace) -> None:
+    from netstats.report import quota_json, quota_table
+
+    quotas = _reading(lambda r: r.quotas(_tz(args), args.at))
+    if args.json:
+        print(quota_json(quotas))
+    else:
+        print(quota_table(quotas) if quotas else "no quotas: netstats quota set NAME LIMIT")
+
+
+def _quota_rm(args: argparse.Namespace) -> None:
+    if not _reading(lambda r: r.quota_delete(args.name)):
+        raise ConfigError(f"no quota named {args.name!r} (netstats quota list shows them)")
+    print(f"removed quota {args.name!r}")
+
+
+def _check(args: argparse.Namespace) -> int:
+    """vnstat --alert's contract: 0 all is well, 1 a quota needs attention, 2 an error."""
+    from netstats.report import alarming, quota_json, quota_table
+
+    quotas = _reading(lambda r: r.quotas(_tz(args), args.at))
+    bad = [q for q in quotas if alarming(q)]
+    if args.json:
+        print(quota_json(quotas))
+    elif bad:
+        print(quota_table(bad))
+    else:
+        print(
+            f"ok: {len(quotas)} quota{'' if len(quotas) == 1 else 's'}, none crossed or running out"
+        )
+    return 1 if bad else 0
+
+
+def _alerts(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from netstats.alerts import Deliverer, webhook_post
+    from netstats.config import AlertSettings
+
+    settings = AlertSettings.from_env()
+    if settings.webhook is None:
+        raise ConfigError(
+            "NETSTATS_DISCORD_WEBHOOK is not set: create a webhook in the channel's settings "
+            "(Integrations → Webhooks) and set it, or let the bot post (NETSTATS_ALERT_CHANNEL)"
+        )
+    post = webhook_post(settings.webhook, settings.lang, settings.tz)
+
+    async def deliver(reader: Any) -> None:
+        deliverer = Deliverer(reader, post)
+        if args.once:
+            await deliverer.once()
+            if deliverer.broken:
+                raise ConfigError(deliverer.broken)
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await deliverer.run(stop)
+
+    _reading(deliver)
+
+
+def _alerts_status(args: argparse.Namespace) -> None:
+    from netstats.report import alert_table
+
+    print(alert_table(_reading(lambda r: r.alerts(50))))
+
+
+def _size(text: str) -> int:
+    from netstats.units import parse_bytes
+
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _percentages(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole percentages separated by commas such as 80,90,100, got {text!r}"
+        ) from None
 
 
 def _period(text: str) -> str:

@@ -98,3 +98,30 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     if not low <= value <= high:
         raise ConfigError(f"{name}={raw!r}: expected a number from {low:g} to {high:g}")
     return value
+
+
+LANGUAGES = ("en", "ja")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    webhook: str | None  # NETSTATS_DISCORD_WEBHOOK: a secret; never shown back
+    lang: str  # NETSTATS_LANG: the webhook's language
+    tz: str  # NETSTATS_TZ: the zone of hosts' silence times (quotas keep their own)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> AlertSettings:
+        webhook = env.get("NETSTATS_DISCORD_WEBHOOK") or None
+        if webhook is not None and (
+            not webhook.startswith(("https://", "http://")) or "/webhooks/" not in webhook
+        ):
+            raise ConfigError(
+                "NETSTATS_DISCORD_WEBHOOK: expected a Discord webhook URL such as "
+                "https://discord.com/api/webhooks/ID/TOKEN (channel settings → Integrations)"
+            )
+        lang = env.get("NETSTATS_LANG") or "en"
+        if lang not in LANGUAGES:
+            raise ConfigError(
+                f"NETSTATS_LANG: expected one of {', '.join(LANGUAGES)}, got {lang!r}"
+            )
+        return cls(webhook, lang, env.get("NETSTATS_TZ") or "UTC")

@@ -53,6 +53,57 @@ class Bucket:
 
 
 @dataclass(frozen=True, slots=True)
+class Quota:
+    """A quota's progress in its current period, as netstats_quotas computes it."""
+
+    name: str
+    host: str | None
+    iface: str | None
+    period: str
+    direction: str
+    tz: str
+    limit_bytes: int
+    thresholds: list[int]
+    period_start: datetime
+    period_end: datetime
+    used_bytes: int
+    used_ratio: float
+    remaining_bytes: int
+    projected_bytes: int | None
+    projected_exceed_at: datetime | None
+    daily_allowance_bytes: int | None
+    thresholds_crossed: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    kind: str  # quota_threshold, quota_projection, host_silent, host_back
+    quota: str | None
+    host: str | None
+    iface: str | None
+    threshold: int | None
+    facts: dict[str, Any]  # the figures a message needs, as the database computed them
+    raised_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertStatus:
+    id: int
+    kind: str
+    quota: str | None
+    host: str | None
+    threshold: int | None
+    raised_at: datetime
+    state: str  # delivered, leased, failed, pending
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesInfo:
     host: str
     iface: str
@@ -106,6 +157,48 @@ class Reader:
 
     async def hosts(self) -> list[SeriesInfo]:
         return [_typed(SeriesInfo, row) for row in await self._call("netstats_hosts", {})]
+
+    async def quotas(self, tz: str, at: datetime | None = None) -> list[Quota]:
+        rows = await self._call("netstats_quotas", {"tz": tz, "at": at})
+        return [_typed(Quota, row) for row in rows]
+
+    async def quota_set(
+        self,
+        name: str,
+        limit_bytes: int,
+        period: str,
+        direction: str,
+        host: str | None,
+        iface: str | None,
+        thresholds: list[int],
+        tz: str,
+    ) -> Quota:
+        args = {
+            "name": name,
+            "limit_bytes": limit_bytes,
+            "period": period,
+            "direction": direction,
+            "host": host,
+            "iface": iface,
+            "thresholds": thresholds,
+            "tz": tz,
+        }
+        return _typed(Quota, (await self._call("netstats_quota_set", args))[0])  # type: ignore[no-any-return]
+
+    async def quota_delete(self, name: str) -> bool:
+        (row,) = await self._call("netstats_quota_delete", {"name": name})
+        return bool(row["netstats_quota_delete"])
+
+    async def alerts_claim(self, max: int = 20, at: datetime | None = None) -> list[Alert]:
+        rows = await self._call("netstats_alerts_claim", {"max": max, "at": at})
+        return [_typed(Alert, row) for row in rows]
+
+    async def alerts_done(self, ids: list[int], error: str | None = None) -> int:
+        (row,) = await self._call("netstats_alerts_done", {"ids": ids, "error": error})
+        return int(row["netstats_alerts_done"])
+
+    async def alerts(self, max: int = 50) -> list[AlertStatus]:
+        return [_typed(AlertStatus, r) for r in await self._call("netstats_alerts", {"max": max})]
 
 
 def _typed(cls: Any, row: Mapping[str, Any]) -> Any:
@@ -179,8 +272,12 @@ class SupabaseReader(Reader):
                 )
             return value
 
-        response = await self.client.rpc(function, {k: plain(v) for k, v in args.items()}).execute()
-        return list(response.data)
+        body = {k: plain(v) for k, v in args.items()}
+        data = (await self.client.rpc(function, body).execute()).data
+        # PostgREST answers a set with a list, a row with an object, a scalar as itself
+        if isinstance(data, list):
+            return data
+        return [data if isinstance(data, dict) else {function: data}]
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from netstats import chart
 from netstats.errors import ConfigError
-from netstats.reader import CALENDAR_PERIODS, Bucket, Reader, Totals
+from netstats.reader import CALENDAR_PERIODS, AlertStatus, Bucket, Quota, Reader, Totals
 from netstats.units import human_bytes, human_rate, percent
 
 ROWS = [
@@ -374,3 +374,68 @@ async def write_image(
     except OSError as exc:
         raise ConfigError(f"--image: cannot write {path}: {exc.strerror}") from None
     print(f"chart written to {path} ({human_bytes(len(png))})", file=sys.stderr)
+
+
+def alarming(q: Quota) -> bool:
+    """What `netstats check` exits 1 for: a threshold crossed, the limit passed, or the
+    current rate reaching it before the period ends."""
+    return bool(q.thresholds_crossed) or q.used_ratio >= 1 or q.projected_exceed_at is not None
+
+
+def quota_table(quotas: list[Quota], binary: bool = False) -> str:
+    """Each quota's progress as netstats_quotas computed it; times in the quota's zone."""
+    rows = [("quota", "scope", "period", "used", "limit", "", "remaining", "projected",
+             "runs out", "per day")]  # fmt: skip
+    for q in quotas:
+        zone = ZoneInfo(q.tz)
+        filled = min(BAR // 3, round(q.used_ratio * BAR / 3))
+        rows.append(
+            (
+                q.name,
+                f"{q.host or 'all'}/{q.iface or 'all'}",
+                f"{q.period} {q.direction} to {q.period_end.astimezone(zone):%m-%d %H:%M} {q.tz}",
+                human_bytes(q.used_bytes, binary),
+                human_bytes(q.limit_bytes, binary),
+                "█" * filled + "░" * (BAR // 3 - filled) + f" {percent(q.used_ratio)}",
+                human_bytes(q.remaining_bytes, binary),
+                "—" if q.projected_bytes is None else human_bytes(q.projected_bytes, binary),
+                "—"
+                if q.projected_exceed_at is None
+                else f"{q.projected_exceed_at.astimezone(zone):%m-%d %H:%M}",
+                "—"
+                if q.daily_allowance_bytes is None
+                else human_bytes(q.daily_allowance_bytes, binary),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def quota_json(quotas: list[Quota]) -> str:
+    def value(v: Any) -> Any:
+        return v.isoformat() if isinstance(v, datetime) else v
+
+    return json.dumps(
+        [{**{k: value(v) for k, v in asdict(q).items()}, "alarm": alarming(q)} for q in quotas],
+        indent=2,
+    )
+
+
+def alert_table(alerts: list[AlertStatus]) -> str:
+    if not alerts:
+        return "no alerts raised yet"
+    lines = []
+    for a in alerts:
+        what = a.quota or a.host or ""
+        if a.threshold is not None:
+            what += f" {a.threshold}%"
+        line = f"{a.id:>6}  {a.raised_at:%Y-%m-%d %H:%M} UTC  {a.kind:<16}  {what:<20}  {a.state}"
+        if a.state != "delivered" and a.attempts:
+            line += f" after {a.attempts} attempt{'' if a.attempts == 1 else 's'}"
+        if a.last_error and a.state != "delivered":
+            line += f": {a.last_error}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -40,3 +40,28 @@ def _significant(value: float, digits: int = 3) -> str:
         return "0"
     step = Decimal(1).scaleb(exact.adjusted() - digits + 1)
     return format(exact.quantize(step, rounding=ROUND_HALF_UP).normalize(), "f")
+
+
+# `netstats quota set NAME 1TB`: decimal and binary units, case aside ("1tb" is 1 TB)
+SIZES = {
+    "": 1, "b": 1,
+    "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4, "pb": 1000**5,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4, "pib": 1024**5,
+}  # fmt: skip
+
+
+def parse_bytes(text: str) -> int:
+    """'1TB' -> 10**12, '1.5TiB' -> 1649267441664, '123' -> 123: exactly, or ValueError."""
+    number = text.strip().rstrip("BbIiKkMmGgTtPp ")
+    unit = text.strip()[len(number) :].strip().lower()
+    try:
+        value = Decimal(number) * SIZES[unit]
+    except (ArithmeticError, KeyError):
+        raise ValueError(
+            f"expected a size such as 1TB, 500GB, 750GiB, 1.5TiB or a number of bytes, got {text!r}"
+        ) from None
+    if not value.is_finite() or value != value.to_integral_value() or value < 0:
+        raise ValueError(
+            f"expected a whole, positive number of bytes, got {text!r} ({value} bytes)"
+        )
+    return int(value)

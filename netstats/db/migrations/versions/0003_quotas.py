@@ -76,9 +76,7 @@ def upgrade() -> None:
         )"""
     )
     # What a claim looks for: the undelivered, oldest first.
-    op.execute(
-        "CREATE INDEX alerts_due ON netstats.alerts (id) WHERE delivered_at IS NULL"
-    )
+    op.execute("CREATE INDEX alerts_due ON netstats.alerts (id) WHERE delivered_at IS NULL")
     # A quota's progress, as netstats_quotas and netstats_quota_set return it (a type of its
     # own: a function's result columns may not share its arguments' names, such as tz).
     op.execute(
@@ -118,8 +116,7 @@ def downgrade() -> None:
     for function in FUNCTIONS:
         op.execute(f"DROP FUNCTION IF EXISTS {function}")
         op.execute(
-            "DELETE FROM netstats.function_files WHERE name = "
-            f"'{function.removeprefix('public.')}'"
+            f"DELETE FROM netstats.function_files WHERE name = '{function.removeprefix('public.')}'"
         )
     op.execute("DROP TYPE netstats.quota_progress")
     op.execute("ALTER TABLE netstats.settings DROP COLUMN silent_after")

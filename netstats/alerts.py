@@ -1,0 +1,300 @@
+"""Alerts into Discord: a deliverer claims what the database raised (netstats_alerts_claim)
+and posts each as an embed, to a webhook (NETSTATS_DISCORD_WEBHOOK, no bot needed) or a
+bot's channel. The database decides what is due and hands each alert to one deliverer at a
+time; this side only renders it, in English or Japanese, and honours Discord's rules.
+
+    2026-11-29 10:00:00 INFO netstats.alerts delivered quota_threshold 'plan' 80% (1 alert)
+    2026-11-29 10:00:30 WARNING netstats.alerts Discord is rate limiting: 2.1 s, as it asks
+    2026-11-29 10:01:00 ERROR netstats.alerts the Discord webhook answered 404 Not Found: it
+        was deleted or its URL is wrong; alerts wait (netstats alerts status) until
+        NETSTATS_DISCORD_WEBHOOK is fixed and this deliverer restarted
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from email.message import Message
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from netstats.reader import Alert, Reader
+from netstats.units import human_bytes, percent
+
+log = logging.getLogger(__name__)
+
+EVERY_S = 30.0  # between passes: a raised alert reaches Discord within this
+BATCH = 20
+TRIES = 4  # per alert and pass, for 429s and 5xx answers
+MAX_WAIT_S = 60.0  # a longer rate limit ends the pass; the alert is due again
+
+RED, ORANGE, GREEN = 0xE5484D, 0xF5A524, 0x27AE60
+
+TEXT: dict[str, dict[str, Any]] = {
+    "en": {
+        "quota_threshold": "Quota “{quota}”: {threshold}% used",
+        "quota_projection": "Quota “{quota}”: on course to exceed its limit",
+        "host_silent": "{host} has gone silent",
+        "host_back": "{host} reports again",
+        "used": "{used} of {limit} ({percent}) {direction} this {period}",
+        "direction": {"sent": "sent", "recv": "received", "total": "sent and received"},
+        "period": {
+            "day": "day",
+            "week": "week",
+            "month": "month",
+            "year": "year",
+            "cycle": "billing cycle",
+        },
+        "remaining": "Remaining",
+        "projected": "Projected by the end",
+        "exceeds": "Limit reached at this rate",
+        "allowance": "Daily allowance",
+        "ends": "Period ends",
+        "scope": "Scope",
+        "all": "all hosts and interfaces",
+        "silent": "No samples since {since} ({minutes} min).",
+        "back": "Silent from {since} to {back}.",
+        "never": "not this period",
+    },
+    "ja": {
+        "quota_threshold": "クォータ「{quota}」: {threshold}% に到達",
+        "quota_projection": "クォータ「{quota}」: このままでは上限を超えます",
+        "host_silent": "{host} からの報告が途絶えました",
+        "host_back": "{host} からの報告が再開しました",
+        "used": "{period}の{direction}: {used} / {limit}（{percent}）",
+        "direction": {"sent": "送信量", "recv": "受信量", "total": "送受信量"},
+        "period": {
+            "day": "今日",
+            "week": "今週",
+            "month": "今月",
+            "year": "今年",
+            "cycle": "請求サイクル",
+        },
+        "remaining": "残り",
+        "projected": "期間末の予測",
+        "exceeds": "このペースでの上限到達",
+        "allowance": "1日あたりの残り",
+        "ends": "期間の終わり",
+        "scope": "対象",
+        "all": "すべてのホストとインターフェース",
+        "silent": "{since} 以降サンプルがありません（{minutes} 分）。",
+        "back": "{since} から {back} まで途絶えていました。",
+        "never": "今期は到達しません",
+    },
+}
+
+
+def embed(alert: Alert, lang: str = "en", tz: str = "UTC") -> dict[str, Any]:
+    """The Discord embed (as JSON) of one alert. Every figure comes from the alert's facts,
+    which netstats_quotas computed; quota times are in the quota's zone, host times in `tz`."""
+    text = TEXT.get(lang, TEXT["en"])
+    f = alert.facts
+    if alert.kind in ("host_silent", "host_back"):
+        zone = ZoneInfo(tz)
+
+        def when(key: str) -> str:
+            return f"{datetime.fromisoformat(f[key]).astimezone(zone):%Y-%m-%d %H:%M} {tz}"
+
+        if alert.kind == "host_silent":
+            minutes = round(f["silent_after_s"] / 60)
+            body = text["silent"].format(since=when("last_seen"), minutes=minutes)
+        else:
+            body = text["back"].format(since=when("silent_since"), back=when("back_at"))
+        return {
+            "title": text[alert.kind].format(host=alert.host),
+            "description": body,
+            "color": RED if alert.kind == "host_silent" else GREEN,
+            "timestamp": alert.raised_at.isoformat(),
+        }
+    zone = ZoneInfo(f["tz"])
+
+    def local(key: str) -> str:
+        return f"{datetime.fromisoformat(f[key]).astimezone(zone):%Y-%m-%d %H:%M} {f['tz']}"
+
+    scope = (
+        text["all"]
+        if f["host"] is None and f["iface"] is None
+        else f"{f['host'] or '*'} · {f['iface'] or '*'}"
+    )
+    fields = [
+        (text["remaining"], human_bytes(f["remaining_bytes"])),
+        (
+            text["projected"],
+            "—" if f["projected_bytes"] is None else human_bytes(f["projected_bytes"]),
+        ),
+        (
+            text["exceeds"],
+            local("projected_exceed_at") if f["projected_exceed_at"] else text["never"],
+        ),
+        (
+            text["allowance"],
+            "—" if f["daily_allowance_bytes"] is None else human_bytes(f["daily_allowance_bytes"]),
+        ),
+        (text["ends"], local("period_end")),
+        (text["scope"], scope),
+    ]
+    crossed = f["used_ratio"] >= 1 or (alert.threshold or 0) >= 100
+    return {
+        "title": text[alert.kind].format(quota=alert.quota, threshold=alert.threshold),
+        "description": text["used"].format(
+            used=human_bytes(f["used_bytes"]),
+            limit=human_bytes(f["limit_bytes"]),
+            percent=percent(f["used_ratio"]),
+            direction=text["direction"][f["direction"]],
+            period=text["period"][f["period"]],
+        ),
+        "color": RED if crossed else ORANGE,
+        "fields": [{"name": n, "value": v, "inline": True} for n, v in fields],
+        "timestamp": alert.raised_at.isoformat(),
+    }
+
+
+class Broken(Exception):
+    """The destination refuses for good (a deleted webhook): stop sending to it."""
+
+
+class Failed(Exception):
+    """This attempt failed; the alert is due again at the next pass."""
+
+
+class Webhook:
+    """A Discord webhook, over the standard library's HTTP client (no extra to install).
+    Its URL holds a secret token: it never appears in a log line or an error."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.not_before = 0.0  # the bucket is empty until then (X-RateLimit-*)
+
+    def __repr__(self) -> str:
+        return "Webhook(…)"
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await asyncio.to_thread(self._send, message)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"embeds": [message], "allowed_mentions": {"parse": []}}).encode()
+        for attempt in range(TRIES):
+            if (wait := self.not_before - time.monotonic()) > 0:
+                time.sleep(wait)
+            request = urllib.request.Request(
+                f"{self.url}?wait=true",
+                data=body,
+                headers={"Content-Type": "application/json", "User-Agent": "netstats"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=15) as response:
+                    self._bucket(response.headers)
+                    return
+            except urllib.error.HTTPError as answer:
+                self._bucket(answer.headers)
+                status = f"{answer.code} {answer.reason}"
+                if answer.code in (401, 403, 404):
+                    raise Broken(
+                        f"the Discord webhook answered {status}: it was deleted or its URL is "
+                        "wrong; alerts wait (netstats alerts status) until "
+                        "NETSTATS_DISCORD_WEBHOOK is fixed and this deliverer restarted"
+                    ) from None
+                if answer.code == 429:
+                    wait = _retry_after(answer)
+                    if wait > MAX_WAIT_S:
+                        raise Failed(f"Discord asks to wait {wait:.0f} s (429)") from None
+                    log.warning("Discord is rate limiting: %.1f s, as it asks", wait)
+                    self.not_before = time.monotonic() + wait
+                    error = "Discord kept answering 429 Too Many Requests"
+                    continue
+                if answer.code < 500:
+                    raise Failed(f"Discord answered {status}: {_first(answer)}") from None
+                error = f"Discord answered {status}"
+            except (urllib.error.URLError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                error = f"cannot reach Discord ({reason})"
+            # 5xx and network errors: back off with jitter, then leave it to the next pass
+            if attempt < TRIES - 1:
+                time.sleep(random.uniform(0, 2.0**attempt))
+        raise Failed(error)
+
+    def _bucket(self, headers: Message[str, str]) -> None:
+        """Discord says how many requests the bucket has left and when it refills."""
+        if headers.get("X-RateLimit-Remaining") == "0":
+            after = float(headers.get("X-RateLimit-Reset-After") or 0)
+            self.not_before = max(self.not_before, time.monotonic() + after)
+
+
+def _retry_after(answer: urllib.error.HTTPError) -> float:
+    try:
+        return float(json.loads(answer.read() or b"{}").get("retry_after"))
+    except (ValueError, TypeError):
+        return float(answer.headers.get("Retry-After") or 1.0)
+
+
+def _first(answer: urllib.error.HTTPError) -> str:
+    text = answer.read(500).decode(errors="replace")
+    return text.splitlines()[0] if text else ""
+
+
+class Deliverer:
+    """Claims due alerts and hands each to `post`; tells the database what became of it."""
+
+    def __init__(
+        self, reader: Reader, post: Callable[[Alert], Awaitable[None]], every_s: float = EVERY_S
+    ) -> None:
+        self.reader, self.post, self.every_s = reader, post, every_s
+        self.broken: str | None = None
+
+    async def once(self, at: datetime | None = None) -> int:
+        """One pass: claim, post, mark. Returns how many were delivered."""
+        if self.broken:
+            return 0
+        delivered = 0
+        while claimed := await self.reader.alerts_claim(BATCH, at):
+            for n, alert in enumerate(claimed):
+                try:
+                    await self.post(alert)
+                except Broken as exc:
+                    self.broken = str(exc)
+                    log.error("%s", exc)
+                    await self.reader.alerts_done([a.id for a in claimed[n:]], str(exc))
+                    return delivered
+                except Failed as exc:
+                    log.warning("alert %d (%s) not delivered: %s", alert.id, alert.kind, exc)
+                    await self.reader.alerts_done([alert.id], str(exc))
+                    continue
+                await self.reader.alerts_done([alert.id])
+                delivered += 1
+                log.info("delivered %s %s", alert.kind, _what(alert))
+            if len(claimed) < BATCH:
+                break
+        return delivered
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.once()
+            except Exception as exc:  # a database that is away: next pass
+                log.warning("alerts: %s; trying again in %.0f s", exc, self.every_s)
+            try:
+                await asyncio.wait_for(stop.wait(), self.every_s)
+            except TimeoutError:
+                pass
+
+
+def _what(alert: Alert) -> str:
+    if alert.quota is None:
+        return str(alert.host)
+    return f"'{alert.quota}'" + (f" {alert.threshold}%" if alert.threshold else "")
+
+
+def webhook_post(url: str, lang: str, tz: str) -> Callable[[Alert], Awaitable[None]]:
+    hook = Webhook(url)
+
+    async def post(alert: Alert) -> None:
+        await hook.send(embed(alert, lang, tz))
+
+    return post
