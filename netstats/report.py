@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,15 +39,37 @@ async def collect(
     return {p: await reader.totals(p, tz, host, iface, at) for p in periods}
 
 
-def as_json(figures: dict[str, Totals], tz: str) -> str:
-    def value(v: Any) -> Any:
-        return v.isoformat() if isinstance(v, datetime) else v
+# The report's row each quota period belongs to
+QUOTA_ROWS = {"day": "today", "week": "week", "month": "month", "year": "year", "cycle": "cycle"}
 
+
+def as_json(figures: dict[str, Totals], tz: str, quotas: Sequence[Quota] = ()) -> str:
+    """One object per period; a period's quotas (netstats_quotas' rows) ride along in it."""
     rows = [
-        {"period": p, "tz": tz, **{k: value(v) for k, v in asdict(t).items()}}
+        {
+            "period": p,
+            "tz": tz,
+            **{k: _plain(v) for k, v in asdict(t).items()},
+            "quotas": [_quota(q) for q in quotas if QUOTA_ROWS[q.period] == p],
+        }
         for p, t in figures.items()
     ]
     return json.dumps(rows, indent=2)
+
+
+def _plain(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, datetime) else v
+
+
+def _quota(q: Quota) -> dict[str, Any]:
+    return {**{k: _plain(v) for k, v in asdict(q).items()}, "alarm": alarming(q)}
+
+
+def matching(quotas: list[Quota], host: str | None, iface: str | None) -> list[Quota]:
+    """The quotas that cover what a report shows: every one when it shows everything."""
+    if host is None and iface is None:
+        return quotas
+    return [q for q in quotas if q.host in (None, host) and q.iface in (None, iface)]
 
 
 def table(figures: dict[str, Totals], scope: str, tz: str, binary: bool = False) -> str:
@@ -145,8 +168,9 @@ async def render(
     if form == "oneline":
         periods = ONELINE_PERIODS
     figures = await collect(reader, periods, tz, host, iface, at)
+    quotas = matching(await reader.quotas(tz, at), host, iface)
     if form == "json":
-        return as_json(figures, tz)
+        return as_json(figures, tz, quotas)
     if form == "oneline":
         return oneline(figures, host, iface, tz)
     scope = scope_of(host, iface)
@@ -162,6 +186,7 @@ async def render(
     return "\n".join(
         [
             table(figures, scope, tz, binary),
+            *(["", "quotas", quota_table(quotas, binary)] if quotas else []),
             bars("last 14 days", days, tz, "%a %m-%d", binary),
             bars("last 24 hours", hours, tz, "%a %H:00", binary),
         ]
@@ -415,13 +440,7 @@ def quota_table(quotas: list[Quota], binary: bool = False) -> str:
 
 
 def quota_json(quotas: list[Quota]) -> str:
-    def value(v: Any) -> Any:
-        return v.isoformat() if isinstance(v, datetime) else v
-
-    return json.dumps(
-        [{**{k: value(v) for k, v in asdict(q).items()}, "alarm": alarming(q)} for q in quotas],
-        indent=2,
-    )
+    return json.dumps([_quota(q) for q in quotas], indent=2)
 
 
 def alert_table(alerts: list[AlertStatus]) -> str:

@@ -180,3 +180,21 @@ def test_report_oneline_has_vnstats_fields_in_exact_bytes(dsn, conn):
     assert fields[7:11] == ["2026-03", *exact(month)]
     assert int(fields[11]) == round(float(month["avg_bytes_per_s"]) * 8)
     assert fields[12:] == exact(every_)
+
+
+def test_report_shows_the_quotas_that_cover_it(dsn, conn):
+    ingest(conn, every(AT - timedelta(hours=3), 600, sent=2_000_000, recv=1_000_000))
+    conn.execute("SELECT netstats_quota_set('plan', 2000000000, 'day', 'sent', tz => 'Asia/Tokyo')")
+    conn.execute("SELECT netstats_quota_set('other', 10, 'day', host => 'bot-9')")
+    rows = json.loads(report(dsn, "--json", "--host", "bot-1"))
+    today = next(r for r in rows if r["period"] == "today")
+    (quota,) = today["quotas"]  # bot-9's quota covers another host
+    want = conn.execute(
+        "SELECT used_bytes, remaining_bytes FROM netstats_quotas(at => %s) WHERE name = 'plan'",
+        [AT],
+    ).fetchone()
+    assert (quota["used_bytes"], quota["remaining_bytes"]) == want
+    assert all(r["quotas"] == [] for r in rows if r["period"] != "today")
+    lines = report(dsn, "--tz", "UTC").splitlines()
+    assert lines[lines.index("quotas") + 2].split()[:2] == ["other", "bot-9/all"]
+    assert lines[lines.index("quotas") + 3].split()[:2] == ["plan", "all/all"]
