@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import agent, dashboard, datasets
+from bench import agent, dashboard, datasets, quotas
 from netstats import db
 from netstats.db.cluster import SYSTEM_PG15, start_cluster
 from tests.support.postgrest import serve
@@ -274,6 +274,9 @@ def main() -> None:
             bench_ingest(dsns["ingest"], 20_000 if args.quick else 200_000, ingest_lines)
             storage_lines: list[str] = []
             storage(dsns["one_host_year"], 2, storage_lines)
+            print("measuring quotas and alerts …", flush=True)
+            quota_lines = quotas.report(dsns["many_hosts"], hosts_b, runs)
+            quota_lines += ["", *quotas.ingest_with_and_without(dsns["ingest"], 40, hosts_b)]
             print(f"measuring the dashboard with {dashboard.STREAMS} live charts …", flush=True)
             dashboard_lines = dashboard.report(
                 dsns["dashboard"], seconds=5 if args.quick else dashboard.SECONDS
@@ -321,6 +324,10 @@ def main() -> None:
             "## Agent (the real daemon, at its real cadence; local database over a Unix socket)",
             "",
             *agent_lines,
+            "",
+            "## Quotas and alerts (client round trip included)",
+            "",
+            *quota_lines,
             "",
             "## Storage per interface-year (1-host data set, indexes included)",
             "",

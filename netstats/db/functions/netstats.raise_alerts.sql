@@ -14,33 +14,32 @@ AS $$
 DECLARE
   upto constant timestamptz := coalesce(raise_alerts.at, now());
   quiet interval;
-  q record;
-  facts jsonb;
-  raised integer := 0;
+  raised integer;
   n integer;
 BEGIN
-  FOR q IN SELECT * FROM public.netstats_quotas('UTC', upto) LOOP
-    facts := pg_catalog.to_jsonb(q);
-    -- in key order: concurrent claimers insert the same keys in the same order
-    INSERT INTO netstats.alerts AS a (key, kind, quota, host, iface, threshold, facts, raised_at)
-    SELECT pg_catalog.format('quota_threshold/%s/%s/%s', q.name, q.period_start, th),
-           'quota_threshold', q.name, q.host, q.iface, th, facts, upto
-      FROM pg_catalog.unnest(q.thresholds_crossed) th
-     ORDER BY 1
-    ON CONFLICT (key) DO NOTHING;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    raised := raised + n;
-    -- Not before a tenth of the period: a morning's burst projects any month past its limit.
-    IF q.projected_bytes > q.limit_bytes
-       AND upto - q.period_start >= (q.period_end - q.period_start) / 10 THEN
-      INSERT INTO netstats.alerts (key, kind, quota, host, iface, facts, raised_at)
-      VALUES (pg_catalog.format('quota_projection/%s/%s', q.name, q.period_start),
-              'quota_projection', q.name, q.host, q.iface, facts, upto)
-      ON CONFLICT (key) DO NOTHING;
-      GET DIAGNOSTICS n = ROW_COUNT;
-      raised := raised + n;
-    END IF;
-  END LOOP;
+  -- One statement for every quota (in key order: concurrent claimers insert the same keys
+  -- in the same order). A projection counts only after a tenth of the period: a morning's
+  -- burst projects any month past its limit.
+  WITH q AS MATERIALIZED (SELECT * FROM public.netstats_quotas('UTC', upto)),
+  due AS (
+    SELECT pg_catalog.format('quota_threshold/%s/%s/%s', q.name, q.period_start, th) AS key,
+           'quota_threshold' AS kind, q.name, q.host, q.iface, th AS threshold,
+           pg_catalog.to_jsonb(q) AS facts
+      FROM q CROSS JOIN LATERAL pg_catalog.unnest(q.thresholds_crossed) th
+    UNION ALL
+    SELECT pg_catalog.format('quota_projection/%s/%s', q.name, q.period_start),
+           'quota_projection', q.name, q.host, q.iface, NULL, pg_catalog.to_jsonb(q)
+      FROM q
+     WHERE q.projected_bytes > q.limit_bytes
+       AND upto - q.period_start >= (q.period_end - q.period_start) / 10
+  )
+  INSERT INTO netstats.alerts (key, kind, quota, host, iface, threshold, facts, raised_at)
+  SELECT due.key, due.kind, due.name, due.host, due.iface, due.threshold, due.facts, upto
+    FROM due
+   WHERE NOT EXISTS (SELECT FROM netstats.alerts a WHERE a.key = due.key)
+   ORDER BY due.key
+  ON CONFLICT (key) DO NOTHING;
+  GET DIAGNOSTICS raised = ROW_COUNT;
 
   SELECT s.silent_after INTO quiet FROM netstats.settings s;
   INSERT INTO netstats.alerts (key, kind, host, facts, raised_at)

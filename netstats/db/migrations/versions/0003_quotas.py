@@ -27,7 +27,7 @@ depends_on = None
 
 API_ROLES = "PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader"
 # The function files this revision ships (netstats.db.functions_digest()).
-FUNCTIONS_SHA256 = "c67691ebeecd550e5ae0864d1160261f42178c8234b80a5c4d39bde05aac586b"
+FUNCTIONS_SHA256 = "05797ec157ac98089613737cb15804bee3ad29026ffe2a5a0fa3da9d725271fa"
 FUNCTIONS = (
     "public.netstats_quota_set",
     "public.netstats_quota_delete",
