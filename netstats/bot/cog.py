@@ -20,7 +20,7 @@ from netstats.bot import embed
 from netstats.bot.i18n import LABELS, PERIOD_CHOICES, Translator, language
 from netstats.config import AgentSettings, Database
 from netstats.errors import ConfigError
-from netstats.reader import Reader, open_reader
+from netstats.reader import Alert, Reader, open_reader
 
 if TYPE_CHECKING:  # the agent (psutil) is imported only when the bot runs it
     from netstats.agent import Agent
@@ -33,6 +33,7 @@ class BotSettings:
     tz: str = "UTC"
     guilds: frozenset[int] = frozenset()  # NETSTATS_DISCORD_GUILDS: an allow-list, when set
     agent_in_bot: bool = False  # NETSTATS_AGENT_IN_BOT=1
+    alert_channel: int | None = None  # NETSTATS_ALERT_CHANNEL: where alerts are posted
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> BotSettings:
@@ -43,10 +44,17 @@ class BotSettings:
             raise ConfigError(
                 f"NETSTATS_DISCORD_GUILDS={raw!r}: expected comma-separated server ids"
             ) from None
+        channel = env.get("NETSTATS_ALERT_CHANNEL") or None
+        if channel is not None and not channel.isdigit():
+            raise ConfigError(
+                f"NETSTATS_ALERT_CHANNEL={channel!r}: expected a channel id (Discord's developer "
+                "mode: right-click the channel, Copy Channel ID)"
+            )
         return cls(
             tz=env.get("NETSTATS_TZ") or "UTC",
             guilds=guilds,
             agent_in_bot=env.get("NETSTATS_AGENT_IN_BOT", "") == "1",
+            alert_channel=int(channel) if channel else None,
         )
 
 
@@ -68,6 +76,8 @@ class NetStats(commands.Cog):
         self.agent: Agent | None = None  # NETSTATS_AGENT_IN_BOT=1
         self.agent_task: asyncio.Task[None] | None = None
         self.agent_stop = asyncio.Event()
+        self.alerts_task: asyncio.Task[None] | None = None
+        self.alerts_stop = asyncio.Event()
 
     async def cog_load(self) -> None:
         from netstats.up import find_database
@@ -75,8 +85,13 @@ class NetStats(commands.Cog):
         self.reader = await open_reader(find_database())
         if self.settings.agent_in_bot:
             await self._start_agent()
+        if self.settings.alert_channel is not None:
+            self.alerts_task = asyncio.create_task(self._deliver_alerts())
 
     async def cog_unload(self) -> None:
+        if self.alerts_task is not None:
+            self.alerts_stop.set()
+            await self.alerts_task
         await self._stop_agent()
         if self.reader is not None:
             await self.reader.close()
@@ -181,6 +196,37 @@ class NetStats(commands.Cog):
             await interaction.followup.send(message, ephemeral=True)
         else:
             await interaction.response.send_message(message, ephemeral=True)
+
+    # Alerts (NETSTATS_ALERT_CHANNEL): the database raises them; the bot posts them, in the
+    # language of the channel's server, as `netstats alerts` does to a webhook.
+
+    async def _deliver_alerts(self) -> None:
+        from netstats.alerts import Deliverer
+
+        await self.bot.wait_until_ready()  # the channel comes from Discord
+        assert self.reader is not None
+        await Deliverer(self.reader, self._post_alert).run(self.alerts_stop)
+
+    async def _post_alert(self, alert: Alert) -> None:
+        from netstats.alerts import Broken, Failed, embed
+
+        channel_id = self.settings.alert_channel
+        assert channel_id is not None
+        try:
+            channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                raise Broken(f"NETSTATS_ALERT_CHANNEL {channel_id} is not a text channel")
+            guild = getattr(channel, "guild", None)
+            lang = language(guild.preferred_locale if guild else None)
+            message = discord.Embed.from_dict(embed(alert, lang, self.settings.tz))
+            await channel.send(embed=message)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise Broken(
+                f"cannot post to the alert channel {channel_id} (NETSTATS_ALERT_CHANNEL): "
+                f"{exc.text or exc.status}; check the id and that the bot may send messages there"
+            ) from None
+        except discord.HTTPException as exc:  # discord.py has already waited out 429s
+            raise Failed(f"Discord answered {exc.status}: {exc.text}") from None
 
     # The agent in the bot's own process (NETSTATS_AGENT_IN_BOT=1): the same loop as
     # `netstats agent`, its blocking work (spool, counters, uploads) in a worker thread; it

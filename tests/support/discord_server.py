@@ -17,6 +17,7 @@ from aiohttp import WSMsgType, web
 
 APP_ID = 1111
 GUILD_ID = 2222
+ALERT_CHANNEL = 3333
 BOT_USER = {
     "id": str(APP_ID),
     "username": "netstats",
@@ -74,7 +75,8 @@ class Request:
 
 
 class FakeDiscord:
-    def __init__(self) -> None:
+    def __init__(self, locale: str = "en-US") -> None:
+        self.locale = locale  # the guild's preferred locale
         self.requests: list[Request] = []
         self.identified = 0
         self.resumed = 0
@@ -161,6 +163,8 @@ class FakeDiscord:
             return callback_answer(path.split("/")[2], payload)
         if method in ("POST", "PATCH") and path.startswith("/webhooks/"):
             return message()
+        if method == "POST" and path == f"/channels/{ALERT_CHANNEL}/messages":
+            return {**message(), "embeds": payload.get("embeds", [])}
         return None
 
     async def wait_for(self, predicate: Any, since: int = 0, timeout: float = 20.0) -> Request:
@@ -214,7 +218,15 @@ class FakeDiscord:
                         "owner_id": "5555",
                         "member_count": 1,
                         "members": [],
-                        "channels": [],
+                        "channels": [
+                            {
+                                "id": str(ALERT_CHANNEL),
+                                "type": 0,
+                                "name": "alerts",
+                                "position": 0,
+                                "permission_overwrites": [],
+                            }
+                        ],
                         "roles": [
                             {
                                 "id": str(GUILD_ID),
@@ -239,7 +251,7 @@ class FakeDiscord:
                         "large": False,
                         "premium_tier": 0,
                         "nsfw_level": 0,
-                        "preferred_locale": "en-US",
+                        "preferred_locale": self.locale,
                         "verification_level": 0,
                         "explicit_content_filter": 0,
                         "default_message_notifications": 0,

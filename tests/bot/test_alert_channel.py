@@ -1,0 +1,70 @@
+"""The bot posts the alerts the database raised to NETSTATS_ALERT_CHANNEL, through its real
+login, gateway and REST code against the local Discord (tests/support/discord_server.py), in
+the language of the channel's server, each once."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import discord
+import psycopg
+import pytest
+import yarl
+
+from netstats import db
+from netstats.bot.runner import Runner
+from tests.conftest import create_database
+from tests.db.support import every, ingest
+from tests.support.discord_server import ALERT_CHANNEL, GUILD_ID, FakeDiscord
+from tests.test_alerts import noon_zone
+
+MB = 10**6
+
+
+@pytest.mark.parametrize(
+    ("locale", "title"),
+    [("en-US", "Quota “plan”: 100% used"), ("ja", "クォータ「plan」: 100% に到達")],
+)
+def test_the_bot_posts_each_alert_to_its_channel_once(
+    monkeypatch, clusters, tmp_path, locale, title
+):
+    dsn = create_database(clusters["pg15"], f"alerts_{locale.replace('-', '_').lower()}")
+    db.upgrade(dsn)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ingest(conn, every(now - timedelta(minutes=10), 60, sent=2 * MB, recv=MB, host="bot-1"))
+        conn.execute(
+            "SELECT netstats_quota_set('plan', %s, 'day', thresholds => '{100}', tz => %s)",
+            [150 * MB, noon_zone(now)],
+        )
+    monkeypatch.setenv("NETSTATS_DATABASE_URL", dsn)
+    monkeypatch.setenv("NETSTATS_ALERT_CHANNEL", str(ALERT_CHANNEL))
+    for name in ("SUPABASE_URL", "NETSTATS_DISCORD_GUILDS", "NETSTATS_AGENT_IN_BOT"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def main() -> list:
+        fake = FakeDiscord(locale=locale)
+        await fake.start()
+        monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
+        monkeypatch.setattr(
+            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+        )
+        bot = Runner(GUILD_ID, stamp=tmp_path / "stamps.json")
+        running = asyncio.create_task(bot.start("bot-token"))
+        posts = f"/channels/{ALERT_CHANNEL}/messages"
+        try:
+            first = await fake.wait_for(lambda r: r.method == "POST" and r.path == posts)
+            since = fake.requests.index(first) + 1
+            await fake.wait_for(lambda r: r.method == "POST" and r.path == posts, since)
+            return [r.payload for r in fake.requests if r.method == "POST" and r.path == posts]
+        finally:
+            await bot.close()
+            await running
+            await fake.stop()
+
+    payloads = asyncio.run(main())
+    titles = sorted(p["embeds"][0]["title"] for p in payloads)
+    assert len(payloads) == 2  # the threshold and the projection, once each
+    assert title in titles
+    with psycopg.connect(dsn) as conn:
+        states = conn.execute("SELECT state FROM netstats_alerts()").fetchall()
+    assert states == [("delivered",), ("delivered",)]
