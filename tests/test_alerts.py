@@ -104,7 +104,7 @@ def test_the_embed_shows_the_figures_netstats_quotas_computed(dsn, conn, crossed
     (embed,) = [e for e in hook.delivered if e["title"] == "Quota “plan”: 100% used"]
     assert embed["description"] == (
         f"{human_bytes(computed['used_bytes'])} of {human_bytes(150 * MB)} "
-        f"({percent(computed['used_ratio'])}) sent and received this day"
+        f"({percent(computed['used_ratio'])}) sent and received today"
     )
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Remaining"] == "0 B"

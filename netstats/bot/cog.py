@@ -21,6 +21,7 @@ from netstats.bot.i18n import LABELS, PERIOD_CHOICES, Translator, language
 from netstats.config import AgentSettings, Database
 from netstats.errors import ConfigError
 from netstats.reader import Alert, Reader, open_reader
+from netstats.report import matching
 
 if TYPE_CHECKING:  # the agent (psutil) is imported only when the bot runs it
     from netstats.agent import Agent
@@ -142,7 +143,8 @@ class NetStats(commands.Cog):
         tz = self.settings.tz
         totals = await self.reader.totals(period, tz, host, interface)
         lang = language(interaction.locale)
-        answer = embed.build(totals, period, tz, host, interface, lang)
+        quotas = matching(await self.reader.quotas(tz), host, interface)
+        answer = embed.build(totals, period, tz, host, interface, lang, quotas)
         png = await chart.period_png(self.reader, period, tz, host, interface, totals)
         if png is None:
             await interaction.followup.send(embed=answer)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
 
 from netstats.bot.i18n import LABELS, period_name
-from netstats.reader import CALENDAR_PERIODS, Totals
+from netstats.reader import CALENDAR_PERIODS, Quota, Totals
 from netstats.units import human_bytes, percent
 
 COVERAGE_WARNING_BELOW = 0.95
@@ -28,8 +30,18 @@ def local(at: datetime, tz: str) -> str:
     return at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
+MAX_QUOTAS = 10  # an embed holds 25 fields; the fullest quotas come first
+WARNING = discord.Colour(0xF5A524)
+
+
 def build(
-    totals: Totals, period: str, tz: str, host: str | None, iface: str | None, lang: str
+    totals: Totals,
+    period: str,
+    tz: str,
+    host: str | None,
+    iface: str | None,
+    lang: str,
+    quotas: Sequence[Quota] = (),
 ) -> discord.Embed:
     text = LABELS[lang]
     embed = discord.Embed(
@@ -60,5 +72,36 @@ def build(
     else:
         projection = text["not_projected"] if period not in CALENDAR_PERIODS else "—"
     embed.add_field(name=text["projection"], value=projection)
+    for q in sorted(quotas, key=lambda q: -q.used_ratio)[:MAX_QUOTAS]:
+        embed.add_field(**quota_field(q, text), inline=False)
+        if q.thresholds_crossed or q.projected_exceed_at is not None:
+            embed.colour = WARNING
     embed.set_footer(text="netstats · 1 GB = 1,000,000,000 bytes")
     return embed
+
+
+def quota_field(q: Quota, text: dict[str, Any]) -> dict[str, str]:
+    """A quota as netstats_quotas computed it: a bar, used of limit, and when it runs out at
+    the current rate (or what the period ends at), in the quota's own zone."""
+    filled = min(10, round(q.used_ratio * 10))
+    warn = "⚠️ " if q.thresholds_crossed else ""
+    value = text["quota_used"].format(
+        bar="█" * filled + "░" * (10 - filled),
+        percent=warn + percent(q.used_ratio),
+        used=human_bytes(q.used_bytes),
+        limit=human_bytes(q.limit_bytes),
+    )
+    if q.projected_exceed_at is not None:
+        value += " · " + text["quota_runs_out"].format(
+            at=f"{local(q.projected_exceed_at, q.tz)} {q.tz}"
+        )
+    elif q.projected_bytes is not None:
+        value += " · " + text["quota_projected"].format(
+            bytes=human_bytes(q.projected_bytes), end=f"{local(q.period_end, q.tz)} {q.tz}"
+        )
+    name = text["quota"].format(
+        name=q.name,
+        period=text["quota_periods"][q.period],
+        direction=text["quota_directions"][q.direction],
+    )
+    return {"name": name, "value": value}

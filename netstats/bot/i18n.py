@@ -3,6 +3,8 @@ Translator; the answer's labels follow the locale of the person who asked."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from discord import Locale, app_commands
 
 # Command, option and choice strings, keyed by their English text.
@@ -35,7 +37,7 @@ PERIOD_CHOICES = [
     ("Last 30 days", "30d"),
 ]
 
-LABELS = {
+LABELS: dict[str, dict[str, Any]] = {
     "en": {
         "title": "Network traffic · {period}",
         "sent": "Sent",
@@ -58,6 +60,18 @@ LABELS = {
         "guild_not_allowed": "netstats is not enabled on this server.",
         "unknown_host": "I have no traffic recorded for the host “{host}”.",
         "failed": "Sorry, I could not read the traffic figures just now. Please try again in a minute.",
+        "quota": "Quota “{name}” · {direction} {period}",
+        "quota_used": "{bar} {percent}\n{used} of {limit}",
+        "quota_runs_out": "runs out {at} at this rate",
+        "quota_projected": "≈ {bytes} by {end}",
+        "quota_periods": {
+            "day": "today",
+            "week": "this week",
+            "month": "this month",
+            "year": "this year",
+            "cycle": "this billing cycle",
+        },
+        "quota_directions": {"sent": "sent", "recv": "received", "total": "total"},
     },
     "ja": {
         "title": "ネットワーク通信量 · {period}",
@@ -81,6 +95,18 @@ LABELS = {
         "guild_not_allowed": "このサーバーでは netstats が有効になっていません。",
         "unknown_host": "ホスト「{host}」の通信量は記録されていません。",
         "failed": "申し訳ありません、通信量を読み取れませんでした。しばらくしてからもう一度お試しください。",
+        "quota": "クォータ「{name}」· {period}の{direction}",
+        "quota_used": "{bar} {percent}\n{used} / {limit}",
+        "quota_runs_out": "このペースでは {at} に上限到達",
+        "quota_projected": "{end} までに約 {bytes}",
+        "quota_periods": {
+            "day": "今日",
+            "week": "今週",
+            "month": "今月",
+            "year": "今年",
+            "cycle": "請求サイクル",
+        },
+        "quota_directions": {"sent": "送信量", "recv": "受信量", "total": "送受信量"},
     },
 }
 

@@ -5,11 +5,13 @@ import struct
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from psycopg.rows import dict_row
 
 from netstats.units import human_bytes, percent
 from tests.bot.discord_edge import GUILD_ID, bot_with_extension, interaction, invoke
 from tests.db.support import every, ingest, totals
 from tests.support.clock import TZ
+from tests.test_alerts import noon_zone
 
 EXPECTED_PAYLOAD = {
     "name": "netstats",
@@ -325,3 +327,24 @@ def test_daily_buckets_across_dst_are_the_same_through_supabase_py(dsn, conn):
     assert through_api == direct
     # 8 March has 23 hours in New York: the 9th starts at 04:00 UTC, not 05:00
     assert [b.bucket_start.hour for b in direct] == [5, 5, 5] + [4] * 6
+
+
+def test_the_answer_shows_the_quotas_that_cover_it_as_netstats_quotas_computed(env, conn):
+    seed(conn)
+    # a day quota where it is about noon: the seeded 3 hours are inside it at any hour
+    zone = noon_zone(datetime.now(UTC))
+    conn.execute("SELECT netstats_quota_set('plan', 1000000000, 'day', 'sent', tz => %s)", [zone])
+    conn.execute("SELECT netstats_quota_set('bot-2 plan', 10, 'day', host => 'bot-2')")
+    sent = ask(env, [{"name": "host", "type": 3, "value": "bot-1"}])
+    embed, values, _ = fields(sent)
+    (name,) = [n for n in values if n.startswith("Quota")]  # bot-2's quota is not about bot-1
+    assert name == "Quota “plan” · sent today"
+    with conn.cursor(row_factory=dict_row) as cur:
+        q = cur.execute("SELECT * FROM netstats_quotas() WHERE name = 'plan'").fetchone()
+    filled = round(q["used_ratio"] * 10)
+    assert values[name].startswith(
+        f"{'█' * filled}{'░' * (10 - filled)} ⚠️ {percent(q['used_ratio'])}\n"
+        f"{human_bytes(q['used_bytes'])} of 1 GB"
+    )
+    assert q["thresholds_crossed"] == [80, 90]  # 900 MB sent of 1 GB
+    assert embed["color"] == 0xF5A524
