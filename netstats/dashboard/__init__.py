@@ -50,6 +50,7 @@ from netstats.dashboard.live import LiveFeed, TooManyStreams
 from netstats.dashboard.security import Limiter, check_token, host_allowed, loopback, same_token
 from netstats.errors import ConfigError
 from netstats.reader import PERIODS, PostgresReader, history_step
+from netstats.report import alarming, matching
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,16 @@ def create_app(settings: DashboardSettings) -> Starlette:
         tz = _zone(q, settings.tz)
         row = await reader.totals(_period(q), tz, _text(q, "host"), _text(q, "iface"))
         return JSONResponse({"tz": tz, **{k: _json(v) for k, v in asdict(row).items()}})
+
+    async def quotas(request: Request) -> Response:
+        """The quotas that cover the page's filters, as netstats_quotas computed them."""
+        q = request.query_params
+        rows = matching(
+            await reader.quotas(_zone(q, settings.tz)), _text(q, "host"), _text(q, "iface")
+        )
+        return JSONResponse(
+            [{**{k: _json(v) for k, v in asdict(r).items()}, "alarm": alarming(r)} for r in rows]
+        )
 
     async def history(request: Request) -> Response:
         q = request.query_params
@@ -325,6 +336,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
             Route("/login", login_form, methods=["GET"]),
             Route("/login", login, methods=["POST"]),
             Route("/api/totals", totals),
+            Route("/api/quotas", quotas),
             Route("/api/history", history),
             Route("/api/live", live),
             Route("/api/stream", stream),

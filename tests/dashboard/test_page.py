@@ -16,6 +16,7 @@ from tests.conftest import reset
 from tests.dashboard.server import Server, free_port
 from tests.db.support import every, ingest, sample, totals
 from tests.support.clock import TZ
+from tests.test_alerts import noon_zone
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TOKEN = "kQ3v9Zp2Lr7Xw4Nt8Bj6Hd1Fs5Gm0Yc-Ue"
@@ -202,3 +203,30 @@ def test_binding_beyond_loopback_requires_a_token(migrated):
     with pytest.raises(ConfigError, match="set NETSTATS_DASHBOARD_TOKEN"):
         DashboardSettings(migrated["pg15"], bind="0.0.0.0")
     DashboardSettings(migrated["pg15"], bind="0.0.0.0", token=TOKEN)
+
+
+def test_quotas_show_as_bars_amber_past_their_first_threshold(server, conn, page):
+    seed(conn)
+    zone = noon_zone(datetime.now(UTC))  # a day quota holds the seeded two hours at any hour
+    conn.execute("SELECT netstats_quota_set('plan', 5000000000, 'day', tz => %s)", [zone])
+    conn.execute("SELECT netstats_quota_set('bot-2 only', 1000000000000, 'month', host => 'bot-2')")
+    page.goto(server.url)
+    plan = page.locator("#quota-list li[data-name='plan']")
+    expect(plan).to_be_visible()
+    row = conn.execute(
+        "SELECT used_bytes, used_ratio, remaining_bytes, thresholds_crossed FROM netstats_quotas()"
+        " WHERE name = 'plan'"
+    ).fetchone()
+    used, ratio, remaining, crossed = row
+    assert crossed == [80]  # 4.44 GB of 5 GB
+    expect(plan).to_have_class("warn")
+    expect(plan.locator(".used")).to_have_text(
+        f"{human_bytes(used)} of 5 GB ({percent(ratio)}) · {human_bytes(remaining)} left"
+    )
+    width = plan.locator(".bar span").evaluate("e => e.style.width")
+    assert float(width.rstrip("%")) == pytest.approx(ratio * 100)
+    other = page.locator("#quota-list li[data-name='bot-2 only']")
+    expect(other).not_to_have_class("warn")
+    page.select_option("select[name=host]", "bot-1")  # bot-2's quota does not cover bot-1
+    expect(other).to_have_count(0)
+    expect(plan).to_be_visible()

@@ -97,6 +97,38 @@ async function loadTotals() {
   document.getElementById("window").textContent = `${start} → ${localTime(t.period_end, t.tz)} (${t.tz})`;
 }
 
+// Quotas: bars of netstats_quotas' own figures, amber once a threshold is crossed.
+const DIRECTIONS = { sent: "sent", recv: "received", total: "sent and received" };
+const QUOTA_PERIODS = { day: "today", week: "this week", month: "this month", year: "this year", cycle: "this billing cycle" };
+async function loadQuotas() {
+  const quotas = await getJSON(`/api/quotas?${query(["tz", "host", "iface"])}`);
+  document.getElementById("quotas").hidden = quotas.length === 0;
+  document.getElementById("quota-list").replaceChildren(...quotas.map((q) => {
+    const item = document.createElement("li");
+    item.dataset.name = q.name;
+    item.classList.toggle("warn", q.thresholds_crossed.length > 0);
+    const scope = q.host || q.iface ? ` · ${q.host || "all hosts"} / ${q.iface || "all interfaces"}` : "";
+    const title = document.createElement("strong");
+    title.textContent = `${q.name}: ${DIRECTIONS[q.direction]} ${QUOTA_PERIODS[q.period]}${scope}`;
+    const bar = document.createElement("div");
+    bar.className = "bar";
+    const fill = document.createElement("span");
+    fill.style.width = `${Math.min(100, q.used_ratio * 100)}%`;
+    bar.append(fill);
+    const used = document.createElement("div");
+    used.className = "used";
+    used.textContent = `${bytes(q.used_bytes)} of ${bytes(q.limit_bytes)} (${percent(q.used_ratio)}) · ${bytes(q.remaining_bytes)} left`;
+    const note = document.createElement("div");
+    note.className = "note";
+    note.textContent = q.projected_exceed_at
+      ? `runs out ${localTime(q.projected_exceed_at, q.tz)} (${q.tz}) at this rate`
+      : `≈ ${q.projected_bytes == null ? "—" : bytes(q.projected_bytes)} by ${localTime(q.period_end, q.tz)} (${q.tz})` +
+        (q.daily_allowance_bytes == null ? "" : ` · ${bytes(q.daily_allowance_bytes)} a day left`);
+    item.append(title, bar, used, note);
+    return item;
+  }));
+}
+
 function chartWidth(element) {
   return Math.max(280, element.clientWidth || document.body.clientWidth - 32);
 }
@@ -164,6 +196,7 @@ function openStream() {
   stream.onmessage = (event) => {
     drawLive(JSON.parse(event.data));
     loadTotals().catch(showError);
+    loadQuotas().catch(showError);
   };
 }
 
@@ -173,6 +206,7 @@ async function refresh() {
   try {
     await loadTotals(); // first: it tells the zone the charts are drawn in
     await loadHistory();
+    await loadQuotas();
     showError(null);
   } catch (error) {
     showError(error);
