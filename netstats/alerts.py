@@ -62,6 +62,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "silent": "No samples since {since} ({minutes} min).",
         "back": "Silent from {since} to {back}.",
         "never": "not this period",
+        "reached": "reached",
     },
     "ja": {
         "quota_threshold": "クォータ「{quota}」: {threshold}% に到達",
@@ -87,6 +88,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "silent": "{since} 以降サンプルがありません（{minutes} 分）。",
         "back": "{since} から {back} まで途絶えていました。",
         "never": "今期は到達しません",
+        "reached": "到達済み",
     },
 }
 
@@ -131,7 +133,11 @@ def embed(alert: Alert, lang: str = "en", tz: str = "UTC") -> dict[str, Any]:
         ),
         (
             text["exceeds"],
-            local("projected_exceed_at") if f["projected_exceed_at"] else text["never"],
+            text["reached"]
+            if f["used_ratio"] >= 1
+            else local("projected_exceed_at")
+            if f["projected_exceed_at"]
+            else text["never"],
         ),
         (
             text["allowance"],

@@ -424,7 +424,9 @@ def quota_table(quotas: list[Quota], binary: bool = False) -> str:
                 "█" * filled + "░" * (BAR // 3 - filled) + f" {percent(q.used_ratio)}",
                 human_bytes(q.remaining_bytes, binary),
                 "—" if q.projected_bytes is None else human_bytes(q.projected_bytes, binary),
-                "—"
+                "reached"
+                if q.used_ratio >= 1
+                else "—"
                 if q.projected_exceed_at is None
                 else f"{q.projected_exceed_at.astimezone(zone):%m-%d %H:%M}",
                 "—"

@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 from netstats.units import human_bytes, percent
 from tests.db.support import every, ingest
 from tests.support.discord_webhook import TOKEN, Answer, serve
+from tests.support.embed_picture import draw
 from tests.support.postgrest import serve as postgrest
 from tests.test_up_and_report import clean_env
 
@@ -296,3 +297,17 @@ def test_the_supabase_path_delivers_and_lists_quotas_the_same(dsn, conn, crossed
     (row,) = json.loads(listed)
     assert (row["name"], row["used_bytes"], row["limit_bytes"]) == ("plan", 180 * MB, 150 * MB)
     assert removed.stdout.strip() == "removed quota 'plan'"
+
+
+def test_a_picture_of_the_alert_message(dsn, conn):
+    """For people (README: docs/alert.png): an alert exactly as the webhook received it."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    ingest(conn, every(now - timedelta(minutes=10), 60, sent=2 * MB, recv=MB, host="bot-1"))
+    conn.execute(
+        "SELECT netstats_quota_set('plan', 150000000, 'month', 'sent', tz => 'Asia/Tokyo')"
+    )
+    with serve() as (url, hook):
+        assert alerts(dsn, "--once", NETSTATS_DISCORD_WEBHOOK=url).returncode == 0
+    message = max(hook.delivered, key=lambda e: e["title"])  # the highest threshold reached
+    assert message["title"].startswith("Quota “plan”: ")
+    assert draw(message, "alert.png").stat().st_size > 5_000

@@ -91,7 +91,9 @@ def quota_field(q: Quota, text: dict[str, Any]) -> dict[str, str]:
         used=human_bytes(q.used_bytes),
         limit=human_bytes(q.limit_bytes),
     )
-    if q.projected_exceed_at is not None:
+    if q.used_ratio >= 1:
+        value += " · " + text["quota_reached"]
+    elif q.projected_exceed_at is not None:
         value += " · " + text["quota_runs_out"].format(
             at=f"{local(q.projected_exceed_at, q.tz)} {q.tz}"
         )

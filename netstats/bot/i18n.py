@@ -63,6 +63,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "quota": "Quota “{name}” · {direction} {period}",
         "quota_used": "{bar} {percent}\n{used} of {limit}",
         "quota_runs_out": "runs out {at} at this rate",
+        "quota_reached": "limit reached",
         "quota_projected": "≈ {bytes} by {end}",
         "quota_periods": {
             "day": "today",
@@ -98,6 +99,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "quota": "クォータ「{name}」· {period}の{direction}",
         "quota_used": "{bar} {percent}\n{used} / {limit}",
         "quota_runs_out": "このペースでは {at} に上限到達",
+        "quota_reached": "上限に到達済み",
         "quota_projected": "{end} までに約 {bytes}",
         "quota_periods": {
             "day": "今日",

@@ -120,7 +120,9 @@ async function loadQuotas() {
     used.textContent = `${bytes(q.used_bytes)} of ${bytes(q.limit_bytes)} (${percent(q.used_ratio)}) · ${bytes(q.remaining_bytes)} left`;
     const note = document.createElement("div");
     note.className = "note";
-    note.textContent = q.projected_exceed_at
+    note.textContent = q.used_ratio >= 1
+      ? `limit reached · ${bytes(q.used_bytes - q.limit_bytes)} over`
+      : q.projected_exceed_at
       ? `runs out ${localTime(q.projected_exceed_at, q.tz)} (${q.tz}) at this rate`
       : `≈ ${q.projected_bytes == null ? "—" : bytes(q.projected_bytes)} by ${localTime(q.period_end, q.tz)} (${q.tz})` +
         (q.daily_allowance_bytes == null ? "" : ` · ${bytes(q.daily_allowance_bytes)} a day left`);
