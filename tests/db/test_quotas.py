@@ -152,6 +152,25 @@ def test_thresholds_arm_again_in_the_next_period_across_a_dst_change(conn):
     assert {a["facts"]["period_start"] for a in second} == {"2026-03-09T04:00:00+00:00"}
 
 
+def test_thresholds_arm_again_at_midnight_in_a_quarter_hour_zone(conn):
+    """Kathmandu is +05:45: its days begin at 18:15 UTC, and so do a day quota's alerts."""
+    conn.execute("UPDATE netstats.settings SET silent_after = '2 days'")  # quotas only here
+    quota_set(
+        conn, "day", 10 * GB, period="day", direction="recv", thresholds=[50], tz="Asia/Kathmandu"
+    )
+    before = datetime(2026, 3, 9, 18, 14, tzinfo=UTC)  # 23:59 there
+    ingest(conn, [sample(before, sent=0, recv=6 * GB)])
+    claimed = claim(conn, before)
+    (first,) = [a for a in claimed if a["kind"] == "quota_threshold"]
+    assert first["facts"]["period_start"] == "2026-03-08T18:15:00+00:00"
+    done(conn, claimed)
+    after = datetime(2026, 3, 9, 18, 15, tzinfo=UTC)  # midnight there: a new day, a new key
+    ingest(conn, [sample(after, sent=0, recv=6 * GB)])
+    (second,) = [a for a in claim(conn, after) if a["kind"] == "quota_threshold"]
+    assert second["facts"]["period_start"] == "2026-03-09T18:15:00+00:00"
+    assert second["facts"]["used_bytes"] == 6 * GB  # yesterday's 6 GB are not in it
+
+
 def test_a_billing_cycle_from_the_15th(conn):
     conn.execute("UPDATE netstats.settings SET cycle_day = 15")
     ingest(
