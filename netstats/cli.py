@@ -558,7 +558,7 @@ def _alerts(args: argparse.Namespace) -> None:
     post = webhook_post(settings.webhook, settings.lang, settings.tz)
 
     async def deliver(reader: Any) -> None:
-        deliverer = Deliverer(reader, post)
+        deliverer = Deliverer(reader, post, settings.every_s)
         if args.once:
             await deliverer.once()
             if deliverer.broken:

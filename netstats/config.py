@@ -108,6 +108,7 @@ class AlertSettings:
     webhook: str | None  # NETSTATS_DISCORD_WEBHOOK: a secret; never shown back
     lang: str  # NETSTATS_LANG: the webhook's language
     tz: str  # NETSTATS_TZ: the zone of hosts' silence times (quotas keep their own)
+    every_s: float = 30.0  # NETSTATS_ALERTS_EVERY: seconds between a deliverer's passes
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> AlertSettings:
@@ -124,4 +125,5 @@ class AlertSettings:
             raise ConfigError(
                 f"NETSTATS_LANG: expected one of {', '.join(LANGUAGES)}, got {lang!r}"
             )
-        return cls(webhook, lang, env.get("NETSTATS_TZ") or "UTC")
+        every_s = _number(env, "NETSTATS_ALERTS_EVERY", 30, 1, 3600)
+        return cls(webhook, lang, env.get("NETSTATS_TZ") or "UTC", every_s)

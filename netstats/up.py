@@ -208,7 +208,7 @@ async def _alerts(database: Database, settings: AlertSettings, stop: asyncio.Eve
     reader = await open_reader(database)
     try:
         post = webhook_post(settings.webhook, settings.lang, settings.tz)
-        await Deliverer(reader, post).run(stop)
+        await Deliverer(reader, post, settings.every_s).run(stop)
     finally:
         await reader.close()
 

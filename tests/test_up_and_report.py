@@ -10,9 +10,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import psycopg
 import pytest
 
 from tests.db.support import every, ingest, totals
+from tests.support.discord_webhook import serve as serve_webhook
 
 
 def free_port() -> int:
@@ -198,3 +200,46 @@ def test_report_shows_the_quotas_that_cover_it(dsn, conn):
     lines = report(dsn, "--tz", "UTC").splitlines()
     assert lines[lines.index("quotas") + 2].split()[:2] == ["other", "bot-9/all"]
     assert lines[lines.index("quotas") + 3].split()[:2] == ["plan", "all/all"]
+
+
+def test_netstats_up_delivers_alerts_to_the_webhook(tmp_path):
+    """netstats up runs the deliverer when NETSTATS_DISCORD_WEBHOOK is set: a quota crossed
+    by the agent's own loopback traffic reaches the (local) webhook."""
+    port = free_port()
+    with serve_webhook() as (url, hook):
+        env = clean_env(
+            NETSTATS_INTERFACES="lo",
+            NETSTATS_INTERVAL="1",
+            NETSTATS_UPLOAD_EVERY="1",
+            NETSTATS_SPOOL=str(tmp_path / "spool.sqlite3"),
+            NETSTATS_DISCORD_WEBHOOK=url,
+            NETSTATS_ALERTS_EVERY="1",
+        )
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "netstats.cli",
+                "up",
+                "--data-dir",
+                str(tmp_path / "pg"),
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        said = "".join(wait_for_line(proc, "running; Ctrl-C stops"))
+        assert "alerts go to the Discord webhook (NETSTATS_DISCORD_WEBHOOK)" in said
+        dsn = next(line.rsplit(" ", 1)[1] for line in said.splitlines() if "database URL" in line)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SELECT netstats_quota_set('lo', 1, 'day', thresholds => '{100}')")
+        deadline = time.monotonic() + 60
+        while "Quota “lo”: 100% used" not in [e["title"] for e in hook.delivered]:
+            assert time.monotonic() < deadline, "no alert reached the webhook"
+            httpx.get(f"http://127.0.0.1:{port}/")  # loopback traffic for the agent to count
+            time.sleep(0.5)
+        assert stop(proc) < 10
+    assert url.rsplit("/", 1)[1] not in said
