@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from netstats import chart
 from netstats.errors import ConfigError
@@ -271,7 +271,13 @@ async def rows(
     """The view's buckets from the one holding `begin` to the one holding `end` (both
     included; naive times are in `tz`), counting samples up to `at` (default now). Without
     `begin`, the view's default number of rows ending at `end` (default `at`)."""
-    zone = ZoneInfo(tz)
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"--tz: unknown time zone {tz!r}; expected an IANA zone name such as UTC, "
+            "Europe/Berlin, America/New_York or Asia/Tokyo"
+        ) from None
     now = (at or datetime.now(UTC)).astimezone(zone)
     last = view.floor(_local(end, zone) if end else now)
     if begin is not None:

@@ -2,7 +2,6 @@
 elsewhere says in one line which extra to install. The package is installed from this
 checkout into a fresh virtualenv per extra, its dependencies from PyPI, as a user would."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.postgrest import serve
-from tests.test_up_and_report import free_port
+from tests.test_up_and_report import clean_env, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # pyproject.toml's extras and what each brings (`up` is three of the others)
@@ -45,18 +44,9 @@ def installs(tmp_path_factory: pytest.TempPathFactory):
     return install
 
 
-def clean(**env: str) -> dict[str, str]:
-    kept = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("NETSTATS_", "SUPABASE_", "DISCORD_"))
-    }
-    return {**kept, **env}
-
-
 def run(netstats: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [netstats, *args], env=clean(**env), capture_output=True, text=True, timeout=120
+        [netstats, *args], env=clean_env(**env), capture_output=True, text=True, timeout=120
     )
 
 
@@ -64,7 +54,7 @@ def until(netstats: Path, args: list[str], line: str, **env: str) -> str:
     """Start a command that runs until stopped, wait for `line`, stop it with Ctrl-C."""
     proc = subprocess.Popen(
         [netstats, *args],
-        env=clean(**env),
+        env=clean_env(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -149,6 +149,10 @@ def test_lists_refuse_what_does_not_fit_with_one_line(dsn, conn):
         "netstats: --begin: goes with a list: --5min, --hours, --days, --months, --years"
     )
     assert refusal(dsn, "--days", "--oneline").startswith("netstats: --oneline: not with --days")
+    assert refusal(dsn, "--days", "--tz", "Nowhere") == (
+        "netstats: --tz: unknown time zone 'Nowhere'; expected an IANA zone name such as UTC, "
+        "Europe/Berlin, America/New_York or Asia/Tokyo"
+    )
     assert refusal(dsn, "--5min", "--begin", "2026-01-01", "--at", AT.isoformat()) == (
         "netstats: --begin: 20113 rows of 5 minutes from 2026-01-01 00:00; at most 1000: "
         "choose a later --begin or a longer view"

@@ -32,12 +32,13 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def start_up(tmp_path, port):
+def start_up(tmp_path, port, **extra: str):
     env = clean_env(
         NETSTATS_INTERFACES="lo",
         NETSTATS_INTERVAL="1",
         NETSTATS_UPLOAD_EVERY="1",
         NETSTATS_SPOOL=str(tmp_path / "spool.sqlite3"),
+        **extra,
     )
     return subprocess.Popen(
         [
@@ -207,30 +208,7 @@ def test_netstats_up_delivers_alerts_to_the_webhook(tmp_path):
     by the agent's own loopback traffic reaches the (local) webhook."""
     port = free_port()
     with serve_webhook() as (url, hook):
-        env = clean_env(
-            NETSTATS_INTERFACES="lo",
-            NETSTATS_INTERVAL="1",
-            NETSTATS_UPLOAD_EVERY="1",
-            NETSTATS_SPOOL=str(tmp_path / "spool.sqlite3"),
-            NETSTATS_DISCORD_WEBHOOK=url,
-            NETSTATS_ALERTS_EVERY="1",
-        )
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "netstats.cli",
-                "up",
-                "--data-dir",
-                str(tmp_path / "pg"),
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        proc = start_up(tmp_path, port, NETSTATS_DISCORD_WEBHOOK=url, NETSTATS_ALERTS_EVERY="1")
         said = "".join(wait_for_line(proc, "running; Ctrl-C stops"))
         assert "alerts go to the Discord webhook (NETSTATS_DISCORD_WEBHOOK)" in said
         dsn = next(line.rsplit(" ", 1)[1] for line in said.splitlines() if "database URL" in line)
