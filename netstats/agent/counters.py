@@ -88,11 +88,9 @@ class Machine:
             if not announced and not gone:
                 break
         names = frozenset(io)
-        if links is not None and (
-            vanished := set(self._chosen) - names - {r.name for r in removed}
-        ):
-            removed += links.wait_for(vanished, REMOVAL_WAIT_S)[1]
         counted_before = set(self._chosen)
+        if links is not None and (vanished := counted_before - names - {r.name for r in removed}):
+            removed += links.wait_for(vanished, REMOVAL_WAIT_S)
         if names != self._names or monotonic - self._looked_at >= LOOK_AGAIN_S:
             self._look(names)
             self._names, self._looked_at = names, monotonic

@@ -130,20 +130,18 @@ class Links:
                     )
         return announced, removed
 
-    def wait_for(self, names: Iterable[str], timeout_s: float) -> tuple[list[str], list[Removed]]:
+    def wait_for(self, names: Iterable[str], timeout_s: float) -> list[Removed]:
         """The kernel lists a link no more a moment before it announces its removal: wait
         up to `timeout_s` for the announcements of links that were just seen to vanish."""
         missing = set(names)
-        announced: list[str] = []
         removed: list[Removed] = []
         deadline = time.monotonic() + timeout_s
         while missing and (left := deadline - time.monotonic()) > 0:
             self.poll.poll(left * 1000)
-            more, gone = self.changes()
-            announced += more
+            gone = self.changes()[1]
             removed += gone
             missing -= {r.name for r in gone}
-        return announced, removed
+        return removed
 
 
 def _messages(data: bytes) -> Iterable[tuple[int, bytes]]:
