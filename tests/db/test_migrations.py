@@ -9,6 +9,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 from alembic.script import ScriptDirectory
+from psycopg.rows import dict_row
 
 from netstats import db
 from tests.conftest import CRON_DB, create_database, start
@@ -234,6 +235,40 @@ def test_a_database_populated_under_0002_upgrades_in_place_with_identical_totals
             "SELECT used_bytes FROM netstats_quotas(at => %s)", [T0 + timedelta(days=1)]
         ).fetchone()
         assert used == totals(conn, "today", "Asia/Tokyo", at=T0 + timedelta(days=1))["bytes_total"]
+
+
+def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figures(fresh):
+    """0004 changes functions only: no row changes, every total and every quota's progress
+    reads as before, and a quota's bytes are still its period's total."""
+    dsn = create_database(fresh, "populated")
+    db.upgrade(dsn)
+    at = T0 + timedelta(days=1)
+    plans = (("day", "Asia/Kathmandu", "today"), ("month", "America/St_Johns", "month"))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for host in ("bot-1", "bot-2"):
+            ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
+        for period, tz, _ in plans:
+            conn.execute(
+                "SELECT netstats_quota_set(%s, 300000, %s, 'sent', 'bot-1', tz => %s)",
+                [period, period, tz],
+            )
+    db.downgrade(dsn, "0003")
+    query = "SELECT * FROM netstats_quotas(at => %s) ORDER BY name"
+    with psycopg.connect(dsn) as conn:
+        before, progress = figures(dsn), conn.execute(query, [at]).fetchall()
+
+    db.upgrade(dsn)
+
+    assert figures(dsn) == before
+    with psycopg.connect(dsn, row_factory=dict_row) as conn:
+        assert [tuple(row.values()) for row in conn.execute(query, [at])] == progress
+        for period, tz, name in plans:
+            (row,) = conn.execute(
+                "SELECT * FROM netstats_quotas(at => %s) WHERE name = %s", [at, period]
+            )
+            assert (
+                0 < row["used_bytes"] == totals(conn, name, tz, host="bot-1", at=at)["bytes_sent"]
+            )
 
 
 @pytest.mark.pg_cron

@@ -83,6 +83,51 @@ def test_progress_follows_the_quotas_own_zone_and_direction(conn):
     assert abs(fast["projected_exceed_at"] - expected) < timedelta(milliseconds=1)
 
 
+def test_every_quota_read_at_once_equals_its_own_total(conn):
+    """netstats_quotas sums all quotas in one query: each must equal netstats_totals asked
+    alone, whatever its host, interface, period, zone and direction."""
+    start = AT - timedelta(days=40)
+    for host, iface, step in (
+        ("bot-1", "eth0", 910),
+        ("bot-1", "wg0", 970),
+        ("bot-2", "eth0", 730),
+    ):
+        ingest(conn, every(start, int(41 * 86400 / step), step_s=step, host=host, iface=iface))
+    conn.execute("UPDATE netstats.settings SET cycle_day = 15")
+    cases = [
+        (period, tz, host, iface, direction)
+        for period in ("day", "week", "month", "year", "cycle")
+        for tz, host, iface, direction in (
+            ("Asia/Kathmandu", "bot-1", None, "sent"),
+            ("America/New_York", None, "eth0", "recv"),
+            ("Australia/Lord_Howe", "bot-2", "eth0", "total"),
+            ("UTC", "bot-1", "wg0", "total"),
+            ("Asia/Tokyo", "nobody", None, "total"),
+        )
+    ]
+    for i, (period, tz, host, iface, direction) in enumerate(cases):
+        quota_set(
+            conn,
+            f"q{i:02}",
+            10**15,
+            period=period,
+            direction=direction,
+            host=host,
+            iface=iface,
+            tz=tz,
+        )
+    got = quotas(conn)
+    assert len(got) == len(cases)
+    for i, (period, tz, host, iface, direction) in enumerate(cases):
+        alone = totals(
+            conn, "today" if period == "day" else period, tz, host=host, iface=iface, at=AT
+        )
+        q = got[f"q{i:02}"]
+        assert (q["period_start"], q["period_end"]) == (alone["period_start"], alone["period_end"])
+        assert q["used_bytes"] == alone[f"bytes_{direction}"], (period, tz, host, iface)
+    assert got["q00"]["used_bytes"] > 0 and got["q04"]["used_bytes"] == 0
+
+
 def test_every_alert_kind_is_raised_and_claimed_once_by_concurrent_claimers(dsn, conn):
     # bot-1 sent 270 GB up to a minute before AT; bot-2 fell silent an hour before it
     ingest(

@@ -2,6 +2,7 @@
 -- computed (the bot, the page, the report, `netstats check` and the alerts all read these).
 -- A quota's period follows the zone stored with it, whoever reads it; `tz` is the reader's
 -- zone, which every reader passes: it is checked, and changes no figure.
+-- Every quota's bytes come from one netstats.window_sums call: one query for all of them.
 CREATE FUNCTION public.netstats_quotas(
   tz text DEFAULT 'UTC',
   at timestamptz DEFAULT now()
@@ -13,47 +14,64 @@ SET timezone = 'UTC'
 AS $$
 DECLARE
   upto constant timestamptz := coalesce(netstats_quotas.at, now());
-  q record;
-  t record;
-  used numeric;
-  elapsed double precision;
-  span double precision;
-  left_s double precision;
-  exceed timestamptz;
 BEGIN
   PERFORM netstats.check_zone(netstats_quotas.tz);
   IF NOT pg_catalog.isfinite(upto) THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'at: expected a finite timestamp, got %s', upto);
   END IF;
-  FOR q IN SELECT * FROM netstats.quotas ORDER BY name LOOP
-    SELECT * INTO t FROM public.netstats_totals(
-      CASE q.period WHEN 'day' THEN 'today' ELSE q.period END, q.tz, q.host, q.iface, upto);
-    used := CASE q.direction WHEN 'sent' THEN t.bytes_sent
-                             WHEN 'recv' THEN t.bytes_recv ELSE t.bytes_total END;
-    elapsed := extract(epoch FROM upto - t.period_start);
-    span := extract(epoch FROM t.period_end - t.period_start);
-    left_s := extract(epoch FROM t.period_end - upto);
-    -- At the current average rate, the limit is reached (limit - used) / rate from now.
-    exceed := NULL;
-    IF used > 0 AND used < q.limit_bytes AND elapsed > 0 THEN
-      exceed := upto + ((q.limit_bytes - used) / used * elapsed::numeric) * interval '1 second';
-      IF exceed >= t.period_end THEN
-        exceed := NULL;
-      END IF;
-    END IF;
-    RETURN QUERY SELECT
-      q.name, q.host, q.iface, q.period, q.direction, q.tz, q.limit_bytes, q.thresholds,
-      t.period_start, t.period_end, used,
-      (used / q.limit_bytes)::double precision,
-      greatest(q.limit_bytes - used, 0),
-      CASE WHEN elapsed > 0 THEN pg_catalog.round(used * span::numeric / elapsed::numeric) END,
-      exceed,
-      CASE WHEN left_s > 0
-           THEN pg_catalog.floor(greatest(q.limit_bytes - used, 0) * 86400 / left_s::numeric) END,
-      ARRAY(SELECT th FROM pg_catalog.unnest(q.thresholds) th
-             WHERE used * 100 >= q.limit_bytes::numeric * th ORDER BY th);
-  END LOOP;
+  RETURN QUERY
+  WITH bounds AS (
+    -- Once per period and zone, not per quota: most fleets have one or two zones.
+    SELECT p.period, p.tz, b.period_start, b.period_end
+      FROM (SELECT DISTINCT q.period, q.tz FROM netstats.quotas q) p
+     CROSS JOIN LATERAL netstats.period_bounds(
+       CASE p.period WHEN 'day' THEN 'today' ELSE p.period END, p.tz, upto) b
+  ),
+  q AS MATERIALIZED (
+    SELECT q.*, b.period_start, b.period_end,
+           pg_catalog.row_number() OVER (ORDER BY q.name) AS n
+      FROM netstats.quotas q
+      JOIN bounds b ON b.period = q.period AND b.tz = q.tz
+  ),
+  w AS (
+    SELECT * FROM netstats.window_sums(
+      ARRAY(SELECT q.period_start FROM q ORDER BY q.n), ARRAY(SELECT upto FROM q ORDER BY q.n),
+      ARRAY(SELECT q.host FROM q ORDER BY q.n), ARRAY(SELECT q.iface FROM q ORDER BY q.n))
+  ),
+  u AS (
+    SELECT q.*,
+           CASE q.direction WHEN 'sent' THEN w.bytes_sent
+                            WHEN 'recv' THEN w.bytes_recv
+                            ELSE w.bytes_sent + w.bytes_recv END AS used,
+           extract(epoch FROM upto - q.period_start)::double precision AS elapsed,
+           extract(epoch FROM q.period_end - q.period_start)::double precision AS span,
+           extract(epoch FROM q.period_end - upto)::double precision AS left_s
+      FROM q JOIN w ON w.n = q.n
+  ),
+  -- At the current average rate, the limit is reached (limit - used) / rate from now; only
+  -- a time before the period ends is one (a far one would not fit in an interval).
+  e AS (
+    SELECT u.*,
+           CASE WHEN u.used > 0 AND u.used < u.limit_bytes AND u.elapsed > 0
+                 AND (u.limit_bytes - u.used) / u.used * u.elapsed::numeric < u.left_s::numeric THEN
+             upto + ((u.limit_bytes - u.used) / u.used * u.elapsed::numeric) * interval '1 second'
+           END AS exceed
+      FROM u
+  )
+  SELECT
+    e.name, e.host, e.iface, e.period, e.direction, e.tz, e.limit_bytes, e.thresholds,
+    e.period_start, e.period_end, e.used,
+    (e.used / e.limit_bytes)::double precision,
+    greatest(e.limit_bytes - e.used, 0),
+    CASE WHEN e.elapsed > 0 THEN pg_catalog.round(e.used * e.span::numeric / e.elapsed::numeric) END,
+    CASE WHEN e.exceed < e.period_end THEN e.exceed END,
+    CASE WHEN e.left_s > 0
+         THEN pg_catalog.floor(greatest(e.limit_bytes - e.used, 0) * 86400 / e.left_s::numeric) END,
+    ARRAY(SELECT th FROM pg_catalog.unnest(e.thresholds) th
+           WHERE e.used * 100 >= e.limit_bytes::numeric * th ORDER BY th)
+    FROM e
+   ORDER BY e.name;
 END
 $$;
 REVOKE ALL ON FUNCTION public.netstats_quotas(text, timestamptz)

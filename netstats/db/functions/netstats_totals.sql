@@ -36,36 +36,17 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'at: expected a finite timestamp, got %s', upto);
   END IF;
-  -- date_trunc and interval arithmetic below now follow tz's wall clock.
-  PERFORM pg_catalog.set_config('timezone', netstats.check_zone(netstats_totals.tz), true);
-  CASE netstats_totals.period
-    WHEN 'today' THEN p_start := pg_catalog.date_trunc('day', upto);   p_end := p_start + interval '1 day';
-    WHEN 'week'  THEN p_start := pg_catalog.date_trunc('week', upto);  p_end := p_start + interval '7 days';
-    WHEN 'month' THEN p_start := pg_catalog.date_trunc('month', upto); p_end := p_start + interval '1 month';
-    WHEN 'year'  THEN p_start := pg_catalog.date_trunc('year', upto);  p_end := p_start + interval '1 year';
-    WHEN 'cycle' THEN
-      SELECT pg_catalog.date_trunc('month', upto) + (s.cycle_day - 1) * interval '1 day'
-        INTO p_start FROM netstats.settings s;
-      IF p_start > upto THEN
-        p_start := p_start - interval '1 month';  -- cycle_day <= 28 exists in every month
-      END IF;
-      p_end := p_start + interval '1 month';
-    WHEN '24h' THEN p_start := upto - interval '24 hours';  p_end := upto;
-    WHEN '7d'  THEN p_start := upto - interval '168 hours'; p_end := upto;
-    WHEN '30d' THEN p_start := upto - interval '720 hours'; p_end := upto;
-    WHEN 'all' THEN p_end := upto;
-    ELSE
-      RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-        'period: unknown period %s; expected one of today, week, month, year, cycle, 24h, 7d, 30d, all',
-        coalesce(pg_catalog.quote_literal(netstats_totals.period), 'null'));
-  END CASE;
+  SELECT b.period_start, b.period_end INTO p_start, p_end
+    FROM netstats.period_bounds(netstats_totals.period, netstats.check_zone(netstats_totals.tz),
+                                upto) b;
   -- Calendar periods include their start; rolling windows exclude theirs (timestamptz
   -- resolution is one microsecond).
   lo := CASE WHEN calendar THEN p_start
              WHEN p_start IS NULL THEN '-infinity'
              ELSE p_start + interval '1 microsecond' END;
 
-  SELECT * INTO w FROM netstats.window_sums(lo, upto, netstats_totals.host, netstats_totals.iface);
+  SELECT * INTO w FROM netstats.window_sums(
+    ARRAY[lo], ARRAY[upto], ARRAY[netstats_totals.host], ARRAY[netstats_totals.iface]);
   IF netstats_totals.period = 'all' THEN
     p_start := w.covers_from;
   END IF;
