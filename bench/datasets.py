@@ -25,9 +25,9 @@ SELECT h.host, i.iface, t AS sampled_at, 10.0::double precision AS interval_s,
 """
 GENERATE = GENERATE.replace("h.host", "hh.host")
 
-QUARTERS = """
+FIVES = """
 INSERT INTO netstats.rollups
-SELECT 1, host, iface, date_bin('15 minutes', sampled_at, '2000-01-01 00:00:00+00'),
+SELECT 0, host, iface, date_bin('5 minutes', sampled_at, '2000-01-01 00:00:00+00'),
        count(*), sum(bytes_sent), sum(bytes_recv), sum(interval_s), min(sampled_at), max(sampled_at),
        min(sampled_at - interval_s * interval '1 second'), max((bytes_sent + bytes_recv) / interval_s)
   FROM ({generate}) g
@@ -38,7 +38,7 @@ INSERT INTO netstats.rollups
 SELECT %(tier)s, host, iface, netstats.bucket_start(%(tier)s::smallint, bucket_start),
        sum(samples), sum(bytes_sent), sum(bytes_recv), sum(seconds), min(first_at), max(last_at),
        min(covers_from), max(peak_bytes_per_s)
-  FROM netstats.rollups WHERE tier = 1
+  FROM netstats.rollups WHERE tier = 0
  GROUP BY 2, 3, 4
 """
 
@@ -55,8 +55,8 @@ def load(dsn: str, hosts: int, start: datetime, end: datetime, raw_from: datetim
             {**params, "raw_from": raw_from},
         )
         print(f"  raw rows written in {time.monotonic() - began:.0f} s", flush=True)
-        conn.execute(QUARTERS.format(generate=GENERATE), params)
-        for tier in (2, 3, 4):
+        conn.execute(FIVES.format(generate=GENERATE), params)
+        for tier in (1, 2, 3, 4):
             conn.execute(COARSER, {"tier": tier})
         conn.execute(
             "UPDATE netstats.settings SET raw_purged_before = date_bin('15 minutes', %s::timestamptz, '2000-01-01 00:00:00+00')",

@@ -187,9 +187,10 @@ def figures(dsn: str) -> dict:
             for period in ("today", "month", "all", "7d")
             for tz in ("UTC", "Asia/Kathmandu", "America/St_Johns")
         }
+        # Tiers 1 to 4: revision 0005 adds tier 0 beside them.
         out["rows"] = conn.execute(
             "SELECT (SELECT count(*) FROM netstats.samples), "
-            "(SELECT sum(hashtext(r::text)) FROM netstats.rollups r)"
+            "(SELECT sum(hashtext(r::text)) FROM netstats.rollups r WHERE tier > 0)"
         ).fetchone()
     return out
 
@@ -213,6 +214,25 @@ def test_a_database_populated_under_0001_upgrades_in_place_with_identical_totals
         assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == (
             head(),
         )
+        # 0005 built the 5-minute tier from the raw samples: it holds every quarter-hour's.
+        assert conn.execute(FIVES_HOLD_EVERY_QUARTER).fetchone() == (0,)
+        (rate,) = conn.execute(
+            "SELECT sent_bytes_per_s FROM netstats_percentile('month', host => 'bot-1', at => %s)",
+            [T0 + timedelta(days=1)],
+        ).fetchone()
+        assert rate == 5 * 100 / 300  # a sample of 100 bytes a minute
+
+
+FIVES_HOLD_EVERY_QUARTER = """
+SELECT count(*) FROM netstats.rollups q
+ CROSS JOIN LATERAL (
+       SELECT sum(f.samples) AS samples, sum(f.bytes_sent) AS sent, sum(f.bytes_recv) AS recv
+         FROM netstats.rollups f
+        WHERE f.tier = 0 AND f.host = q.host AND f.iface = q.iface
+          AND f.bucket_start >= q.bucket_start
+          AND f.bucket_start < q.bucket_start + interval '15 minutes') f
+ WHERE q.tier = 1 AND (q.samples, q.bytes_sent, q.bytes_recv) IS DISTINCT FROM (f.samples, f.sent, f.recv)
+"""
 
 
 def test_a_database_populated_under_0002_upgrades_in_place_with_identical_totals(fresh):

@@ -81,10 +81,10 @@ samples_strategy = st.lists(
         Sample,
         host=st.sampled_from(["bot-1", "bot-2"]),
         iface=st.sampled_from(["eth0", "ens3"]),
-        # Quarter-hour boundaries are where rollups split; hit them on purpose.
+        # 5-minute boundaries are where rollups split; hit them on purpose.
         sampled_at=st.one_of(
             instants,
-            instants.map(lambda t: t.replace(minute=t.minute // 15 * 15, second=0, microsecond=0)),
+            instants.map(lambda t: t.replace(minute=t.minute // 5 * 5, second=0, microsecond=0)),
         ),
         interval_s=st.floats(0.5, 3600, allow_nan=False),
         bytes_sent=st.integers(0, 10**12),

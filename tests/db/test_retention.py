@@ -34,19 +34,22 @@ def test_retention_period_is_a_database_setting(conn):
     assert conn.execute("SELECT netstats.apply_retention()").fetchone()[0]["deleted_samples"] == 10
 
 
-def test_after_retention_a_cut_quarter_hour_counts_whole_when_it_starts_inside(conn):
-    """Raw samples are what splits a 15-minute bucket; once they are gone, an edge inside a
+def test_after_retention_a_cut_five_minutes_count_whole_when_they_start_inside(conn):
+    """Raw samples are what splits a 5-minute bucket; once they are gone, an edge inside a
     bucket rounds to it: the bucket counts when it starts inside the window."""
     start = hour_floor(datetime.now(UTC) - timedelta(days=50))
     ingest(conn, every(start, 90, step_s=60, sent=1, recv=0))  # 1 byte a minute for 90 minutes
-    at = start + timedelta(minutes=20)  # 5 minutes into the second quarter-hour
+    at = start + timedelta(minutes=22)  # 2 minutes into the fifth 5-minute bucket
     exact = totals(conn, "all", at=at)["bytes_sent"]
+    on_edge = totals(conn, "all", at=start + timedelta(minutes=20) - timedelta(microseconds=1))
     conn.execute("SELECT netstats.apply_retention()")
-    assert exact == 21
-    assert totals(conn, "all", at=at)["bytes_sent"] == 30  # both quarter-hours, whole
-    # one-minute buckets fall back to the 15-minute rollups where raw samples are gone
+    assert (exact, on_edge["bytes_sent"]) == (23, 20)
+    assert totals(conn, "all", at=at)["bytes_sent"] == 25  # the cut bucket, whole
+    # an edge on a 5-minute boundary stays exact
+    assert totals(conn, "all", at=on_edge["period_end"])["bytes_sent"] == 20
+    # one-minute buckets fall back to the 5-minute rollups where raw samples are gone
     rows = series(conn, start, start + timedelta(minutes=30), "1 minute")
-    assert [r["bytes_sent"] for r in rows] == [15] + [0] * 14 + [15] + [0] * 14
+    assert [r["bytes_sent"] for r in rows] == ([5] + [0] * 4) * 6
 
 
 def test_long_periods_read_no_raw_rows_inside_the_window(conn):

@@ -8,6 +8,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   RETURN CASE tier
+    WHEN 0 THEN bucket_start + interval '5 minutes'
     WHEN 1 THEN bucket_start + interval '15 minutes'
     WHEN 2 THEN bucket_start + interval '1 hour'
     WHEN 3 THEN bucket_start + interval '24 hours'

@@ -1,23 +1,26 @@
 -- Sums of every sample with lo <= sampled_at <= hi, for one host/interface or all (null):
--- one row per window (n: its position in the arrays), every window in one query. The
--- quotas read all of theirs at once; a single total passes one-element arrays.
+-- one row per window (n: its position in the arrays) and series that has samples there,
+-- every window in one query. The quotas read all of theirs at once; a total passes
+-- one-element arrays and adds its series up; the top hosts group them.
 --
--- Walks the rollup tiers top-down (month, day, hour, 15 minutes). A bucket whose samples all
--- lie inside the window (first_at >= lo and last_at <= hi) is used whole; only a bucket cut by
--- an edge is opened into the next tier, and a cut 15-minute bucket into its raw samples. An
+-- Walks the rollup tiers top-down (month, day, hour, 15 minutes, 5 minutes). A bucket whose
+-- samples all lie inside the window (first_at >= lo and last_at <= hi) is used whole; only a
+-- bucket cut by an edge is opened into the next tier, and a cut leaf into its raw samples. An
 -- interval has two edges, so at most two buckets per tier and series are opened: the cost
 -- depends on the number of series, not on the window's length.
 --
--- A cut 15-minute bucket whose raw samples retention has removed is counted whole when it
--- starts inside the window: edges on quarter-hours stay exact forever, other edges round.
+-- The leaves are the 5-minute buckets, and the 15-minute buckets whose 5-minute rows do not
+-- hold all their samples (from before revision 0005 built the tier). A cut leaf whose raw
+-- samples retention has removed is counted whole when it starts inside the window: edges on
+-- 5-minute boundaries stay exact forever, other edges round.
 CREATE FUNCTION netstats.window_sums(
   los timestamptz[], his timestamptz[], only_hosts text[], only_ifaces text[]
 )
 -- Sums are numeric: across many series and years they may pass what a bigint holds.
 RETURNS TABLE (
-  n bigint, samples bigint, bytes_sent numeric, bytes_recv numeric, seconds double precision,
-  first_at timestamptz, last_at timestamptz, covers_from timestamptz,
-  peak_bytes_per_s double precision, series bigint
+  n bigint, host text, iface text, samples bigint, bytes_sent numeric, bytes_recv numeric,
+  seconds double precision, first_at timestamptz, last_at timestamptz, covers_from timestamptz,
+  peak_bytes_per_s double precision
 )
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -41,7 +44,7 @@ BEGIN
   pieces AS (
     SELECT w.n, w.lo, w.hi, r.tier, r.host, r.iface, r.bucket_start, r.samples, r.bytes_sent,
            r.bytes_recv, r.seconds, r.first_at, r.last_at, r.covers_from, r.peak_bytes_per_s,
-           r.first_at >= w.lo AND r.last_at <= w.hi AS inside
+           r.first_at >= w.lo AND r.last_at <= w.hi AS inside, false AS leaf
       FROM w
      CROSS JOIN LATERAL (
        -- Two branches, one chosen per window when it runs: a host's rows are one index
@@ -61,22 +64,29 @@ BEGIN
     -- planner may prefer a hash join that reads every rollup row of a large table.
     SELECT p.n, p.lo, p.hi, c.tier, c.host, c.iface, c.bucket_start, c.samples, c.bytes_sent,
            c.bytes_recv, c.seconds, c.first_at, c.last_at, c.covers_from, c.peak_bytes_per_s,
-           c.first_at >= p.lo AND c.last_at <= p.hi
+           c.inside,
+           c.tier = 0 OR (c.tier = 1 AND NOT c.inside AND c.samples <> (
+             SELECT coalesce(sum(f.samples), 0) FROM netstats.rollups f
+              WHERE f.tier = 0 AND f.host = c.host AND f.iface = c.iface
+                AND f.bucket_start >= c.bucket_start
+                AND f.bucket_start < c.bucket_start + interval '15 minutes'))
       FROM pieces p
      CROSS JOIN LATERAL (
-       SELECT * FROM netstats.rollups c
+       SELECT c.*, c.first_at >= p.lo AND c.last_at <= p.hi AS inside
+         FROM netstats.rollups c
         WHERE c.tier = p.tier - 1 AND c.host = p.host AND c.iface = p.iface
           AND c.bucket_start >= p.bucket_start
           AND c.bucket_start < netstats.bucket_end(p.tier, p.bucket_start)
           -- skip the children that end before the window starts or start after it ends
           AND c.bucket_start > p.lo - CASE p.tier WHEN 4 THEN interval '1 day'
                                                   WHEN 3 THEN interval '1 hour'
-                                                  ELSE interval '15 minutes' END
+                                                  WHEN 2 THEN interval '15 minutes'
+                                                  ELSE interval '5 minutes' END
           AND c.bucket_start <= p.hi
           AND c.last_at >= p.lo AND c.first_at <= p.hi
        OFFSET 0
      ) c
-     WHERE NOT p.inside AND p.tier > 1
+     WHERE NOT p.inside AND NOT p.leaf
   ),
   kept AS (SELECT raw_purged_before FROM netstats.settings),
   parts AS (
@@ -94,26 +104,25 @@ BEGIN
         SELECT * FROM netstats.samples s
          WHERE s.host = p.host AND s.iface = p.iface
            AND s.sampled_at >= greatest(p.bucket_start, p.lo)
-           AND s.sampled_at < p.bucket_start + interval '15 minutes'
+           AND s.sampled_at < netstats.bucket_end(p.tier, p.bucket_start)
            AND s.sampled_at <= p.hi
         OFFSET 0
       ) s
-     WHERE p.tier = 1 AND NOT p.inside AND p.bucket_start >= kept.raw_purged_before
+     WHERE p.leaf AND NOT p.inside AND p.bucket_start >= kept.raw_purged_before
     UNION ALL
     SELECT p.n, p.host, p.iface, p.samples, p.bytes_sent, p.bytes_recv, p.seconds, p.first_at,
            p.last_at, p.covers_from, p.peak_bytes_per_s
       FROM pieces p
       CROSS JOIN kept
-     WHERE p.tier = 1 AND NOT p.inside AND p.bucket_start < kept.raw_purged_before
+     WHERE p.leaf AND NOT p.inside AND p.bucket_start < kept.raw_purged_before
        AND p.bucket_start >= p.lo AND p.bucket_start <= p.hi
   )
-  SELECT w.n, coalesce(sum(x.samples), 0)::bigint, coalesce(sum(x.bytes_sent), 0),
-         coalesce(sum(x.bytes_recv), 0), coalesce(sum(x.seconds), 0),
-         min(x.first_at), max(x.last_at), min(x.covers_from), max(x.peak_bytes_per_s),
-         count(DISTINCT (x.host, x.iface))
-    FROM w LEFT JOIN parts x ON x.n = w.n
-   GROUP BY w.n
-   ORDER BY w.n;
+  SELECT x.n, x.host, x.iface, sum(x.samples)::bigint, sum(x.bytes_sent), sum(x.bytes_recv),
+         sum(x.seconds), min(x.first_at), max(x.last_at), min(x.covers_from),
+         max(x.peak_bytes_per_s)
+    FROM parts x
+   GROUP BY x.n, x.host, x.iface
+   ORDER BY x.n, x.host, x.iface;
 END
 $$;
 REVOKE ALL ON FUNCTION netstats.window_sums(timestamptz[], timestamptz[], text[], text[]) FROM PUBLIC;

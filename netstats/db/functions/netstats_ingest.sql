@@ -79,11 +79,11 @@ BEGIN
          ORDER BY 1, 2, 3
         RETURNING s.*
       ),
-      quarters AS (
-        -- netstats.bucket_start(1, sampled_at), written out: a call per sample would cost more
+      fives AS (
+        -- netstats.bucket_start(0, sampled_at), written out: a call per sample would cost more
         -- than the rest of the batch.
-        SELECT 1::smallint AS tier, host, iface,
-               pg_catalog.date_bin('15 minutes', sampled_at, '2000-01-01 00:00:00+00') AS bucket_start,
+        SELECT 0::smallint AS tier, host, iface,
+               pg_catalog.date_bin('5 minutes', sampled_at, '2000-01-01 00:00:00+00') AS bucket_start,
                pg_catalog.count(*) AS samples, pg_catalog.sum(bytes_sent) AS bytes_sent,
                pg_catalog.sum(bytes_recv) AS bytes_recv, pg_catalog.sum(interval_s) AS seconds,
                pg_catalog.min(sampled_at) AS first_at, pg_catalog.max(sampled_at) AS last_at,
@@ -92,17 +92,17 @@ BEGIN
           FROM fresh
          GROUP BY host, iface, 4
       ),
-      -- Coarser tiers are sums of this batch's quarter-hours, not of its samples again.
+      -- Coarser tiers are sums of this batch's 5-minute buckets, not of its samples again.
       buckets AS (
-        SELECT * FROM quarters
+        SELECT * FROM fives
         UNION ALL
-        SELECT t.tier, q.host, q.iface, netstats.bucket_start(t.tier, q.bucket_start),
-               pg_catalog.sum(q.samples), pg_catalog.sum(q.bytes_sent), pg_catalog.sum(q.bytes_recv),
-               pg_catalog.sum(q.seconds), pg_catalog.min(q.first_at), pg_catalog.max(q.last_at),
-               pg_catalog.min(q.covers_from), pg_catalog.max(q.peak_bytes_per_s)
-          FROM quarters q
-         CROSS JOIN (VALUES (2::smallint), (3::smallint), (4::smallint)) AS t(tier)
-         GROUP BY t.tier, q.host, q.iface, 4
+        SELECT t.tier, f.host, f.iface, netstats.bucket_start(t.tier, f.bucket_start),
+               pg_catalog.sum(f.samples), pg_catalog.sum(f.bytes_sent), pg_catalog.sum(f.bytes_recv),
+               pg_catalog.sum(f.seconds), pg_catalog.min(f.first_at), pg_catalog.max(f.last_at),
+               pg_catalog.min(f.covers_from), pg_catalog.max(f.peak_bytes_per_s)
+          FROM fives f
+         CROSS JOIN (VALUES (1::smallint), (2::smallint), (3::smallint), (4::smallint)) AS t(tier)
+         GROUP BY t.tier, f.host, f.iface, 4
       ),
       merged AS (
         INSERT INTO netstats.rollups AS r
@@ -120,10 +120,10 @@ BEGIN
           covers_from = least(r.covers_from, excluded.covers_from),
           peak_bytes_per_s = greatest(r.peak_bytes_per_s, excluded.peak_bytes_per_s)
       )
-      SELECT coalesce(pg_catalog.sum(q.samples), 0), pg_catalog.max(q.last_at),
-             pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object('host', q.host, 'iface', q.iface))
+      SELECT coalesce(pg_catalog.sum(f.samples), 0), pg_catalog.max(f.last_at),
+             pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object('host', f.host, 'iface', f.iface))
         INTO inserted, newest, series
-        FROM quarters q;
+        FROM fives f;
       IF inserted < pg_catalog.jsonb_array_length(batch) OR newest > pg_catalog.now() + interval '5 minutes' THEN
         RAISE EXCEPTION USING ERRCODE = '22023';  -- explained below
       END IF;

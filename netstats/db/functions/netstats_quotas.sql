@@ -35,19 +35,21 @@ BEGIN
       JOIN bounds b ON b.period = q.period AND b.tz = q.tz
   ),
   w AS (
-    SELECT * FROM netstats.window_sums(
+    SELECT x.n, sum(x.bytes_sent) AS bytes_sent, sum(x.bytes_recv) AS bytes_recv
+      FROM netstats.window_sums(
       ARRAY(SELECT q.period_start FROM q ORDER BY q.n), ARRAY(SELECT upto FROM q ORDER BY q.n),
-      ARRAY(SELECT q.host FROM q ORDER BY q.n), ARRAY(SELECT q.iface FROM q ORDER BY q.n))
+      ARRAY(SELECT q.host FROM q ORDER BY q.n), ARRAY(SELECT q.iface FROM q ORDER BY q.n)) x
+     GROUP BY x.n
   ),
   u AS (
     SELECT q.*,
-           CASE q.direction WHEN 'sent' THEN w.bytes_sent
-                            WHEN 'recv' THEN w.bytes_recv
-                            ELSE w.bytes_sent + w.bytes_recv END AS used,
+           coalesce(CASE q.direction WHEN 'sent' THEN w.bytes_sent
+                                     WHEN 'recv' THEN w.bytes_recv
+                                     ELSE w.bytes_sent + w.bytes_recv END, 0) AS used,
            extract(epoch FROM upto - q.period_start)::double precision AS elapsed,
            extract(epoch FROM q.period_end - q.period_start)::double precision AS span,
            extract(epoch FROM q.period_end - upto)::double precision AS left_s
-      FROM q JOIN w ON w.n = q.n
+      FROM q LEFT JOIN w ON w.n = q.n
   ),
   -- At the current average rate, the limit is reached (limit - used) / rate from now; only
   -- a time before the period ends is one (a far one would not fit in an interval).

@@ -45,8 +45,14 @@ BEGIN
              WHEN p_start IS NULL THEN '-infinity'
              ELSE p_start + interval '1 microsecond' END;
 
-  SELECT * INTO w FROM netstats.window_sums(
-    ARRAY[lo], ARRAY[upto], ARRAY[netstats_totals.host], ARRAY[netstats_totals.iface]);
+  SELECT coalesce(sum(x.samples), 0)::bigint AS samples, coalesce(sum(x.bytes_sent), 0) AS bytes_sent,
+         coalesce(sum(x.bytes_recv), 0) AS bytes_recv, coalesce(sum(x.seconds), 0) AS seconds,
+         min(x.first_at) AS first_at, max(x.last_at) AS last_at,
+         min(x.covers_from) AS covers_from, max(x.peak_bytes_per_s) AS peak_bytes_per_s,
+         count(*) AS series
+    INTO w
+    FROM netstats.window_sums(
+      ARRAY[lo], ARRAY[upto], ARRAY[netstats_totals.host], ARRAY[netstats_totals.iface]) x;
   IF netstats_totals.period = 'all' THEN
     p_start := w.covers_from;
   END IF;

@@ -1,0 +1,140 @@
+-- Burstable billing (DESIGN.md, "Billing analytics"): the nearest-rank percentile of the
+-- 5-minute average rates of a period, sent, received and both, for one host/interface or
+-- all of them (their bytes added per bucket), and how many buckets passed a committed rate.
+--
+-- Buckets are the UTC 5-minute grid (every zone's offset is a multiple of 5 minutes, so a
+-- calendar period holds whole buckets). A bucket's rate is its bytes / 300 s; the bucket that
+-- holds `at` counts with what it has so far. Only measured buckets (those with samples in
+-- the period) are ranked: an agent that was down adds no zeros. The 5-minute rollups serve
+-- every whole bucket, so the figures stay exact after raw retention; a bucket cut by the
+-- period's edge is read from raw samples while they are kept.
+CREATE FUNCTION public.netstats_percentile(
+  period text DEFAULT 'cycle',
+  tz text DEFAULT 'UTC',
+  host text DEFAULT NULL,
+  iface text DEFAULT NULL,
+  at timestamptz DEFAULT now(),
+  pct double precision DEFAULT 95,
+  commit_bytes_per_s double precision DEFAULT NULL
+)
+RETURNS TABLE (
+  period_start timestamptz, period_end timestamptz, bucket_s integer, buckets bigint,
+  measured_buckets bigint, sent_bytes_per_s double precision, recv_bytes_per_s double precision,
+  total_bytes_per_s double precision, above_commit bigint
+)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+  upto constant timestamptz := coalesce(netstats_percentile.at, now());
+  fraction constant double precision := netstats_percentile.pct / 100;
+  commit_rate constant double precision := netstats_percentile.commit_bytes_per_s;
+  calendar constant boolean := netstats_percentile.period IN ('today', 'week', 'month', 'year', 'cycle');
+  p_start timestamptz;
+  p_end timestamptz;
+  lo timestamptz;
+  n_buckets bigint := 0;
+BEGIN
+  IF NOT pg_catalog.isfinite(upto) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+      'at: expected a finite timestamp, got %s', upto);
+  END IF;
+  IF netstats_percentile.pct IS NULL OR NOT (netstats_percentile.pct > 0 AND netstats_percentile.pct <= 100) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+      'pct: expected a percentile above 0 and at most 100, got %s',
+      coalesce(netstats_percentile.pct::text, 'null'));
+  END IF;
+  IF commit_rate IS NOT NULL AND NOT (commit_rate >= 0 AND commit_rate < 'Infinity') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+      'commit_bytes_per_s: expected a rate of at least 0 bytes per second, or null, got %s',
+      commit_rate);
+  END IF;
+  SELECT b.period_start, b.period_end INTO p_start, p_end
+    FROM netstats.period_bounds(netstats_percentile.period,
+                                netstats.check_zone(netstats_percentile.tz), upto) b;
+  IF netstats_percentile.period = 'all' THEN
+    SELECT min(r.covers_from) INTO p_start FROM netstats.rollups r
+     WHERE r.tier = 4
+       AND (netstats_percentile.host IS NULL OR r.host = netstats_percentile.host)
+       AND (netstats_percentile.iface IS NULL OR r.iface = netstats_percentile.iface);
+  END IF;
+  -- Calendar periods include their start; rolling windows exclude theirs (as totals do).
+  lo := CASE WHEN calendar THEN p_start
+             WHEN netstats_percentile.period = 'all' THEN '-infinity'
+             ELSE p_start + interval '1 microsecond' END;
+
+  IF p_start IS NOT NULL THEN  -- the 5-minute grid from the period's first bucket to at's
+    n_buckets := greatest(0, extract(epoch FROM
+      pg_catalog.date_bin('5 minutes', upto, '2000-01-01 00:00:00+00')
+      - pg_catalog.date_bin('5 minutes', greatest(lo, p_start), '2000-01-01 00:00:00+00'))::bigint / 300 + 1);
+  END IF;
+
+  RETURN QUERY
+  WITH series AS (
+    SELECT DISTINCT r.host, r.iface FROM netstats.rollups r
+     WHERE r.tier = 4
+       AND (netstats_percentile.host IS NULL OR r.host = netstats_percentile.host)
+       AND (netstats_percentile.iface IS NULL OR r.iface = netstats_percentile.iface)
+       AND r.last_at >= lo AND r.first_at <= upto
+  ),
+  fives AS (
+    -- One index range per series.
+    SELECT f.*, f.first_at >= lo AND f.last_at <= upto AS inside
+      FROM series s
+     CROSS JOIN LATERAL (
+       SELECT * FROM netstats.rollups f
+        WHERE f.tier = 0 AND f.host = s.host AND f.iface = s.iface
+          AND f.bucket_start > lo - interval '5 minutes' AND f.bucket_start <= upto
+          AND f.last_at >= lo AND f.first_at <= upto
+       OFFSET 0
+     ) f
+  ),
+  kept AS (SELECT k.raw_purged_before FROM netstats.settings k),
+  parts AS (
+    SELECT f.bucket_start, f.bytes_sent, f.bytes_recv FROM fives f WHERE f.inside
+    UNION ALL
+    SELECT f.bucket_start, s.bytes_sent, s.bytes_recv
+      FROM fives f
+     CROSS JOIN kept
+     CROSS JOIN LATERAL (
+       SELECT * FROM netstats.samples s
+        WHERE s.host = f.host AND s.iface = f.iface
+          AND s.sampled_at >= greatest(f.bucket_start, lo)
+          AND s.sampled_at < f.bucket_start + interval '5 minutes'
+          AND s.sampled_at <= upto
+       OFFSET 0
+     ) s
+     WHERE NOT f.inside AND f.bucket_start >= kept.raw_purged_before
+    UNION ALL
+    -- A cut bucket whose raw samples are gone counts whole where it starts inside (as totals).
+    SELECT f.bucket_start, f.bytes_sent, f.bytes_recv
+      FROM fives f
+     CROSS JOIN kept
+     WHERE NOT f.inside AND f.bucket_start < kept.raw_purged_before
+       AND f.bucket_start >= lo AND f.bucket_start <= upto
+  ),
+  rates AS (
+    SELECT pg_catalog.sum(p.bytes_sent)::double precision / 300 AS sent,
+           pg_catalog.sum(p.bytes_recv)::double precision / 300 AS recv,
+           (pg_catalog.sum(p.bytes_sent) + pg_catalog.sum(p.bytes_recv))::double precision / 300 AS total
+      FROM parts p
+     GROUP BY p.bucket_start
+  )
+  SELECT p_start, p_end, 300,
+         n_buckets,
+         pg_catalog.count(*),
+         pg_catalog.percentile_disc(fraction) WITHIN GROUP (ORDER BY r.sent),
+         pg_catalog.percentile_disc(fraction) WITHIN GROUP (ORDER BY r.recv),
+         pg_catalog.percentile_disc(fraction) WITHIN GROUP (ORDER BY r.total),
+         CASE WHEN commit_rate IS NOT NULL
+              THEN pg_catalog.count(*) FILTER (WHERE greatest(r.sent, r.recv) > commit_rate) END
+    FROM rates r;
+END
+$$;
+REVOKE ALL ON FUNCTION public.netstats_percentile(text, text, text, text, timestamptz, double precision, double precision)
+  FROM PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader;
+GRANT EXECUTE ON FUNCTION public.netstats_percentile(text, text, text, text, timestamptz, double precision, double precision)
+  TO netstats_reader, service_role;

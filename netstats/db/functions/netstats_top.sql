@@ -1,0 +1,110 @@
+-- Where the traffic went (DESIGN.md, "Billing analytics"): up to `n` days or hours (local,
+-- in tz), hosts or interfaces of a period, largest total first; only those with samples.
+-- Keys: '2026-03-08' for a day, '2026-03-08T01:00-05:00' for an hour (the offset tells the
+-- two 01:00s of a DST change apart), the host name, 'host/iface'. bucket_start is the day's
+-- or hour's start, null for hosts and interfaces. Every bucket is one window of
+-- netstats.window_sums, all in one call: exact at any zone's edges.
+CREATE FUNCTION public.netstats_top(
+  period text DEFAULT 'month',
+  tz text DEFAULT 'UTC',
+  by text DEFAULT 'day',
+  n integer DEFAULT 10,
+  host text DEFAULT NULL,
+  iface text DEFAULT NULL,
+  at timestamptz DEFAULT now()
+)
+RETURNS TABLE (
+  key text, bucket_start timestamptz, bytes_sent numeric, bytes_recv numeric, bytes_total numeric
+)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+AS $$
+#variable_conflict use_column
+DECLARE
+  upto constant timestamptz := coalesce(netstats_top.at, now());
+  calendar constant boolean := netstats_top.period IN ('today', 'week', 'month', 'year', 'cycle');
+  max_buckets constant integer := 10000;
+  zone text;
+  p_start timestamptz;
+  lo timestamptz;
+  step interval;
+  starts timestamptz[];
+BEGIN
+  IF NOT pg_catalog.isfinite(upto) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+      'at: expected a finite timestamp, got %s', upto);
+  END IF;
+  IF netstats_top.by IS NULL OR netstats_top.by NOT IN ('day', 'hour', 'host', 'iface') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+      'by: unknown grouping %s; expected one of day, hour, host, iface',
+      coalesce(pg_catalog.quote_literal(netstats_top.by), 'null'));
+  END IF;
+  IF netstats_top.n IS NULL OR netstats_top.n NOT BETWEEN 1 AND 1000 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+      'n: expected 1 to 1000 rows, got %s', coalesce(netstats_top.n::text, 'null'));
+  END IF;
+  zone := netstats.check_zone(netstats_top.tz);
+  SELECT b.period_start INTO p_start FROM netstats.period_bounds(netstats_top.period, zone, upto) b;
+  -- Calendar periods include their start; rolling windows exclude theirs (as totals do).
+  lo := CASE WHEN calendar THEN p_start
+             WHEN p_start IS NULL THEN '-infinity'
+             ELSE p_start + interval '1 microsecond' END;
+
+  IF netstats_top.by IN ('host', 'iface') THEN
+    RETURN QUERY
+    SELECT CASE netstats_top.by WHEN 'host' THEN w.host ELSE w.host || '/' || w.iface END,
+           NULL::timestamptz, pg_catalog.sum(w.bytes_sent), pg_catalog.sum(w.bytes_recv),
+           pg_catalog.sum(w.bytes_sent) + pg_catalog.sum(w.bytes_recv)
+      FROM netstats.window_sums(ARRAY[lo], ARRAY[upto], ARRAY[netstats_top.host],
+                                ARRAY[netstats_top.iface]) w
+     GROUP BY 1
+     ORDER BY 5 DESC, 1
+     LIMIT netstats_top.n;
+    RETURN;
+  END IF;
+
+  -- Local days or hours from the first one the period touches: generate_series and
+  -- date_trunc follow tz's wall clock from here on (a DST day has 23 or 25 hours).
+  PERFORM pg_catalog.set_config('timezone', zone, true);
+  step := CASE netstats_top.by WHEN 'day' THEN interval '1 day' ELSE interval '1 hour' END;
+  IF p_start IS NULL THEN  -- 'all': from the first sample
+    SELECT min(r.first_at) INTO p_start FROM netstats.rollups r
+     WHERE r.tier = 4
+       AND (netstats_top.host IS NULL OR r.host = netstats_top.host)
+       AND (netstats_top.iface IS NULL OR r.iface = netstats_top.iface);
+  END IF;
+  starts := ARRAY(SELECT b FROM pg_catalog.generate_series(
+                    pg_catalog.date_trunc(netstats_top.by, p_start), upto, step) b
+                  LIMIT max_buckets + 1);
+  IF pg_catalog.cardinality(starts) > max_buckets THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+      'by: %s makes more than %s buckets in period %s; choose a shorter period or by day',
+      netstats_top.by, max_buckets, netstats_top.period);
+  END IF;
+  RETURN QUERY
+  WITH b AS (
+    SELECT s.b, s.k FROM pg_catalog.unnest(starts) WITH ORDINALITY AS s(b, k)
+  ),
+  w AS (
+    -- One window per bucket: [its start, its end) within the period.
+    SELECT x.n, pg_catalog.sum(x.bytes_sent) AS sent, pg_catalog.sum(x.bytes_recv) AS recv
+      FROM netstats.window_sums(
+        ARRAY(SELECT greatest(b.b, lo) FROM b ORDER BY b.k),
+        ARRAY(SELECT least(b.b + step - interval '1 microsecond', upto) FROM b ORDER BY b.k),
+        ARRAY(SELECT netstats_top.host FROM b),
+        ARRAY(SELECT netstats_top.iface FROM b)) x
+     GROUP BY x.n
+  )
+  SELECT pg_catalog.to_char(b.b, CASE netstats_top.by WHEN 'day' THEN 'YYYY-MM-DD'
+                                                     ELSE 'YYYY-MM-DD"T"HH24:MITZH:TZM' END),
+         b.b, w.sent, w.recv, w.sent + w.recv
+    FROM w JOIN b ON b.k = w.n
+   ORDER BY 5 DESC, 2
+   LIMIT netstats_top.n;
+END
+$$;
+REVOKE ALL ON FUNCTION public.netstats_top(text, text, text, integer, text, text, timestamptz)
+  FROM PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader;
+GRANT EXECUTE ON FUNCTION public.netstats_top(text, text, text, integer, text, text, timestamptz)
+  TO netstats_reader, service_role;

@@ -1,0 +1,277 @@
+"""Billing analytics (DESIGN.md, "Billing analytics"): the 95th percentile and the top lists
+equal what is computed here, independently, from the samples themselves."""
+
+import math
+import re
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from psycopg.rows import dict_row
+
+from netstats.sample import Sample
+from tests.conftest import reset
+from tests.db.support import every, ingest
+from tests.db.test_property import ROLLING, ZONES, calendar_bounds, instants, samples_strategy
+
+US = timedelta(microseconds=1)
+FIVE = 300
+
+
+def window(period: str, tz: str, at: datetime, cycle_day: int, samples: list[Sample]):
+    """(first instant, predicate) of the period that holds `at`, as DESIGN.md defines it."""
+    if period in ROLLING:
+        lo = at - ROLLING[period]
+        return lo + US, lambda t: lo < t <= at
+    if period == "all":
+        first = min((s.sampled_at - timedelta(seconds=s.interval_s) for s in samples), default=None)
+        return first, lambda t: t <= at
+    start, end = calendar_bounds(period, tz, at, cycle_day)
+    return start, lambda t: start <= t < end and t <= at
+
+
+def bucket(t: datetime) -> int:
+    return math.floor(t.timestamp() / FIVE) * FIVE
+
+
+def expected_percentile(samples, period, tz, at, cycle_day, pct, commit) -> dict:
+    first, inside = window(period, tz, at, cycle_day, samples)
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for s in samples:
+        if inside(s.sampled_at):
+            sums[bucket(s.sampled_at)][0] += s.bytes_sent
+            sums[bucket(s.sampled_at)][1] += s.bytes_recv
+    rates = [(float(a) / FIVE, float(b) / FIVE, float(a + b) / FIVE) for a, b in sums.values()]
+    rank = max(1, math.ceil(pct / 100 * len(rates)))  # nearest rank, as percentile_disc
+
+    def nth(i: int) -> float | None:
+        return sorted(r[i] for r in rates)[rank - 1] if rates else None
+
+    return {
+        "buckets": 0 if first is None else max(0, (bucket(at) - bucket(first)) // FIVE + 1),
+        "measured_buckets": len(rates),
+        "sent_bytes_per_s": nth(0),
+        "recv_bytes_per_s": nth(1),
+        "total_bytes_per_s": nth(2),
+        "above_commit": None if commit is None else sum(max(a, b) > commit for a, b, _ in rates),
+    }
+
+
+def percentile(conn, period, tz, at, pct=95.0, commit=None, **filters) -> dict:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "SELECT * FROM netstats_percentile(period => %s, tz => %s, host => %s, iface => %s,"
+            " at => %s, pct => %s, commit_bytes_per_s => %s)",
+            [period, tz, filters.get("host"), filters.get("iface"), at, pct, commit],
+        ).fetchone()
+    assert row is not None and row["bucket_s"] == FIVE
+    return {
+        k: row[k]
+        for k in (
+            "buckets",
+            "measured_buckets",
+            "sent_bytes_per_s",
+            "recv_bytes_per_s",
+            "total_bytes_per_s",
+            "above_commit",
+        )
+    }
+
+
+PERIODS = ["today", "week", "month", "cycle", "24h", "7d", "all"]
+percentile_queries = st.lists(
+    st.tuples(
+        st.sampled_from(PERIODS),
+        st.sampled_from(ZONES),
+        instants,
+        st.sampled_from([95.0, 50.0, 99.9, 100.0, 0.01]),
+        st.one_of(st.none(), st.floats(0, 10**10)),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    samples=samples_strategy,
+    queries=percentile_queries,
+    cycle_day=st.sampled_from([1, 15, 28]),
+    data=st.data(),
+)
+def test_the_percentile_equals_one_computed_from_the_samples(
+    migrated, engine, samples, queries, cycle_day, data
+):
+    with psycopg.connect(migrated[engine], autocommit=True) as conn:
+        reset(conn)
+        conn.execute("UPDATE netstats.settings SET cycle_day = %s", [cycle_day])
+        for i in range(0, len(samples), 40):
+            ingest(conn, samples[i : i + 40])
+        for period, tz, at, pct, commit in queries:
+            assert percentile(conn, period, tz, at, pct, commit) == expected_percentile(
+                samples, period, tz, at, cycle_day, pct, commit
+            ), (period, tz, at, pct, commit)
+        host = data.draw(st.sampled_from(["bot-1", "bot-2"]))
+        period, tz, at, pct, commit = queries[0]
+        mine = [s for s in samples if s.host == host]
+        assert percentile(conn, period, tz, at, pct, commit, host=host) == expected_percentile(
+            mine, period, tz, at, cycle_day, pct, commit
+        )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(samples=samples_strategy, queries=percentile_queries)
+def test_the_percentile_stays_exact_after_retention_removed_the_raw_samples(
+    migrated, engine, samples, queries
+):
+    """The 5-minute rollups hold every whole bucket: with `at` on a bucket's edge, nothing
+    needs a raw sample."""
+    with psycopg.connect(migrated[engine], autocommit=True) as conn:
+        reset(conn)
+        ingest(conn, samples)
+        deleted = conn.execute("SELECT netstats.apply_retention()").fetchone()[0]["deleted_samples"]
+        assert deleted == len(samples)  # they are all months old
+        for period, tz, at, pct, commit in queries:
+            at = datetime.fromtimestamp(bucket(at), UTC) - US
+            assert percentile(conn, period, tz, at, pct, commit) == expected_percentile(
+                samples, period, tz, at, 1, pct, commit
+            ), (period, tz, at)
+
+
+def test_a_billing_month_from_the_15th_in_new_york_across_dst(conn):
+    """A cycle from 15 February to 15 March 2026 holds New York's spring-forward (8 March):
+    one hour less, and so 12 fewer 5-minute buckets than 28 days would have."""
+    conn.execute("UPDATE netstats.settings SET cycle_day = 15")
+    start = datetime(2026, 2, 15, 5, 0, tzinfo=UTC)  # midnight in New York
+    quiet = every(start, 28 * 288 - 12, step_s=FIVE, sent=300, recv=600)  # 1 B/s, 2 B/s
+    burst = every(
+        start + timedelta(days=3), 400, step_s=FIVE, sent=3000 * FIVE, recv=0, iface="wg0"
+    )
+    for i in range(0, len(quiet), 4000):
+        ingest(conn, quiet[i : i + 4000])
+    ingest(conn, burst)
+    at = datetime(2026, 3, 15, 4, 0, tzinfo=UTC) - US  # the cycle's last instant
+    row = percentile(conn, "cycle", "America/New_York", at, commit=2000.0)
+    assert row["buckets"] == 28 * 288 - 12
+    # 400 of 8052 buckets carry the burst: the 95th rank (7650) is below them, the 96th's
+    # (7730) among them.
+    assert row["measured_buckets"] == 28 * 288 - 12
+    assert row["sent_bytes_per_s"] == 1.0 and row["recv_bytes_per_s"] == 2.0
+    assert percentile(conn, "cycle", "America/New_York", at, pct=96.0)["sent_bytes_per_s"] == 3001.0
+    assert row["above_commit"] == 400
+
+
+def test_bad_percentile_arguments_are_refused_naming_them(conn):
+    for args, message in (
+        ({"pct": 0}, "pct: expected a percentile above 0 and at most 100, got 0"),
+        ({"pct": 100.5}, "pct: expected a percentile above 0 and at most 100, got 100.5"),
+        ({"commit_bytes_per_s": -1}, "commit_bytes_per_s: expected a rate of at least 0"),
+        ({"period": "fortnight"}, "period: unknown period 'fortnight'"),
+        ({"tz": "UTC+9"}, "tz: unknown time zone 'UTC+9'"),
+    ):
+        named = ", ".join(f"{k} => %({k})s" for k in args)
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match=re.escape(message)):
+            conn.execute(f"SELECT * FROM netstats_percentile({named})", args)
+
+
+def top(conn, period, tz, by, n=10, at=None, **filters) -> list[tuple]:
+    return conn.execute(
+        "SELECT key, bucket_start, bytes_sent, bytes_recv, bytes_total FROM netstats_top("
+        "period => %s, tz => %s, by => %s, n => %s, host => %s, iface => %s, at => %s)",
+        [period, tz, by, n, filters.get("host"), filters.get("iface"), at],
+    ).fetchall()
+
+
+def expected_top(samples, period, tz, at, by, n) -> list[tuple]:
+    _, inside = window(period, tz, at, 1, samples)
+    zone = ZoneInfo(tz)
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for s in samples:
+        if not inside(s.sampled_at):
+            continue
+        local = s.sampled_at.astimezone(zone)
+        if by == "day":
+            start = datetime(local.year, local.month, local.day, tzinfo=zone)
+            key = (start.strftime("%Y-%m-%d"), start.astimezone(UTC))
+        elif by == "hour":
+            start = local.replace(minute=0, second=0, microsecond=0)
+            offset = start.strftime("%z")
+            key = (
+                start.strftime("%Y-%m-%dT%H:%M") + offset[:3] + ":" + offset[3:],
+                start.astimezone(UTC),
+            )
+        else:
+            key = (s.host if by == "host" else f"{s.host}/{s.iface}", None)
+        sums[key][0] += s.bytes_sent
+        sums[key][1] += s.bytes_recv
+    rows = [(k, b, sent, recv, sent + recv) for (k, b), (sent, recv) in sums.items()]
+    rows.sort(key=lambda r: -r[4])
+    return rows[:n]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    samples=samples_strategy,
+    queries=st.lists(
+        st.tuples(
+            st.sampled_from(["today", "week", "month", "24h", "7d", "all"]),
+            st.sampled_from(ZONES),
+            instants,
+            st.sampled_from(["day", "hour", "host", "iface"]),
+            st.integers(1, 12),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_top_lists_equal_sums_of_the_samples(migrated, engine, samples, queries):
+    with psycopg.connect(migrated[engine], autocommit=True) as conn:
+        reset(conn)
+        ingest(conn, samples)
+        for period, tz, at, by, n in queries:
+            got = top(conn, period, tz, by, n, at)
+            want = expected_top(samples, period, tz, at, by, n)
+            # Ties may come in any order past the n-th row; totals and order must agree.
+            assert [r[4] for r in got] == [r[4] for r in want], (period, tz, at, by, n)
+            assert set(got) <= set(expected_top(samples, period, tz, at, by, 10**6)), (
+                period,
+                tz,
+                at,
+                by,
+            )
+
+
+def test_top_hours_of_a_dst_night_are_told_apart_by_their_offset(conn):
+    # New York fell back on 1 November 2026: 01:00 came twice, at 05:00 and 06:00 UTC.
+    ingest(conn, every(datetime(2026, 11, 1, 4, 30, tzinfo=UTC), 12, step_s=FIVE * 2, sent=10))
+    rows = top(
+        conn, "today", "America/New_York", "hour", at=datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    )
+    assert [(r[0], r[4]) for r in rows] == [
+        ("2026-11-01T01:00-04:00", 6 * 210),
+        ("2026-11-01T00:00-04:00", 3 * 210),  # ties: the earlier hour first
+        ("2026-11-01T01:00-05:00", 3 * 210),
+    ]
+
+
+def test_bad_top_arguments_are_refused_naming_them(conn):
+    for args, message in (
+        ({"by": "week"}, "by: unknown grouping 'week'; expected one of day, hour, host, iface"),
+        ({"n": 0}, "n: expected 1 to 1000 rows, got 0"),
+        ({"period": "all", "by": "hour", "at": "2100-01-01"}, None),
+    ):
+        named = ", ".join(f"{k} => %({k})s" for k in args)
+        if message is None:  # hours of all time stay within the bucket cap when data is short
+            conn.execute(f"SELECT * FROM netstats_top({named})", args).fetchall()
+            continue
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match=re.escape(message)):
+            conn.execute(f"SELECT * FROM netstats_top({named})", args)
+    ingest(conn, every(datetime(2024, 1, 1, tzinfo=UTC), 2))
+    with pytest.raises(
+        psycopg.errors.InvalidParameterValue, match="by: hour makes more than 10000"
+    ):
+        conn.execute("SELECT * FROM netstats_top('all', by => 'hour')").fetchall()
