@@ -65,6 +65,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         views.add_argument(
             f"--{name}", dest="view", action="store_const", const=name, help=f"a list of {what}"
         )
+    views.add_argument(
+        "--percentile",
+        dest="view",
+        action="store_const",
+        const="percentile",
+        help="burstable billing: the 95th percentile of 5-minute rates (of --period, "
+        "default cycle)",
+    )
+    views.add_argument(
+        "--top",
+        choices=("day", "hour", "host", "iface"),
+        help="the days, hours, hosts or interfaces that moved the most (of --period, "
+        "default month)",
+    )
+    report.add_argument(
+        "--pct", type=float, default=95.0, help="with --percentile: which one (default 95)"
+    )
+    report.add_argument(
+        "--commit-mbits",
+        type=float,
+        help="with --percentile: count the buckets above this rate (default NETSTATS_COMMIT_MBITS)",
+    )
+    report.add_argument("-n", type=int, default=10, help="with --top: how many (default 10)")
     for edge in ("begin", "end"):
         report.add_argument(
             f"--{edge}",
@@ -412,21 +435,38 @@ def _report(args: argparse.Namespace) -> None:
     import asyncio
 
     from netstats.reader import open_reader
-    from netstats.report import ROWS, render, render_list, write_image
+    from netstats.report import (
+        ROWS,
+        render,
+        render_list,
+        render_percentile,
+        render_top,
+        write_image,
+    )
     from netstats.up import find_database
 
     if not args.verbose:  # one answer or one line of why not, not the pool's retries
         logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     tz = args.tz or os.environ.get("NETSTATS_TZ") or "UTC"
+    if args.top:
+        args.view = "top"
     if args.view is None and (args.begin or args.end):
         raise ConfigError(
             f"--{'begin' if args.begin else 'end'}: goes with a list: "
             + ", ".join(f"--{v}" for v in VIEWS)
         )
-    if args.view and (args.oneline or args.period):
+    billing = args.view in ("percentile", "top")
+    if args.view and (args.oneline or (args.period and not billing)):
         raise ConfigError(
             f"--{'oneline' if args.oneline else 'period'}: not with --{args.view} "
             "(a list has rows of its own; --json gives them to programs)"
+        )
+    if not 0 < args.pct <= 100:
+        raise ConfigError(f"--pct: expected a percentile above 0 and at most 100, got {args.pct:g}")
+    if billing and (args.begin or args.end or args.image):
+        raise ConfigError(
+            f"--{'begin' if args.begin else 'end' if args.end else 'image'}: "
+            f"not with --{args.view}; it reports one --period"
         )
 
     async def main() -> str:
@@ -445,6 +485,16 @@ def _report(args: argparse.Namespace) -> None:
                     args.end,
                     args.at,
                 )
+            if args.view == "percentile":
+                return await render_percentile(
+                    reader, args.period or "cycle", tz, args.host, args.iface, args.at,
+                    args.pct, _commit(args), args.json,
+                )  # fmt: skip
+            if args.view == "top":
+                return await render_top(
+                    reader, args.period or "month", tz, args.top, args.n, args.host,
+                    args.iface, args.at, args.json, args.binary,
+                )  # fmt: skip
             if args.view:
                 return await render_list(
                     reader,
@@ -595,6 +645,17 @@ def _percentages(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"expected whole percentages separated by commas such as 80,90,100, got {text!r}"
         ) from None
+
+
+def _commit(args: argparse.Namespace) -> float | None:
+    from netstats.config import commit_bytes_per_s
+
+    mbits: float | None = args.commit_mbits
+    if mbits is None:
+        return commit_bytes_per_s()
+    if not 0 <= mbits <= 10**7:
+        raise ConfigError(f"--commit-mbits: expected 0 to 10000000 Mbit/s, got {mbits:g}")
+    return mbits * 1e6 / 8
 
 
 def _period(text: str) -> str:

@@ -100,6 +100,14 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
+def commit_bytes_per_s(env: Mapping[str, str] = os.environ) -> float | None:
+    """NETSTATS_COMMIT_MBITS, the committed rate of a burstable plan (drawn on the percentile
+    card; counted against in reports), in bytes per second; None when unset."""
+    if not env.get("NETSTATS_COMMIT_MBITS"):
+        return None
+    return _number(env, "NETSTATS_COMMIT_MBITS", 0, 0, 10**7) * 1e6 / 8
+
+
 LANGUAGES = ("en", "ja")
 
 

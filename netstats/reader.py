@@ -104,6 +104,30 @@ class AlertStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class Percentile:
+    """Burstable billing of a period: the nearest-rank percentile of its 5-minute rates."""
+
+    period_start: datetime | None
+    period_end: datetime
+    bucket_s: int
+    buckets: int  # 5-minute buckets of the period up to `at`
+    measured_buckets: int  # those with samples: the ones ranked
+    sent_bytes_per_s: float | None
+    recv_bytes_per_s: float | None
+    total_bytes_per_s: float | None
+    above_commit: int | None  # measured buckets whose larger direction passed the commit
+
+
+@dataclass(frozen=True, slots=True)
+class Top:
+    key: str  # '2026-03-08', '2026-03-08T01:00-05:00', a host, or 'host/iface'
+    bucket_start: datetime | None  # the day's or hour's start; none for hosts and interfaces
+    bytes_sent: int
+    bytes_recv: int
+    bytes_total: int
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesInfo:
     host: str
     iface: str
@@ -154,6 +178,48 @@ class Reader:
             "iface": iface,
         }
         return [_typed(Bucket, row) for row in await self._call("netstats_series", args)]
+
+    async def percentile(
+        self,
+        period: str,
+        tz: str,
+        host: str | None = None,
+        iface: str | None = None,
+        at: datetime | None = None,
+        pct: float = 95.0,
+        commit_bytes_per_s: float | None = None,
+    ) -> Percentile:
+        args = {
+            "period": period,
+            "tz": tz,
+            "host": host,
+            "iface": iface,
+            "at": at,
+            "pct": pct,
+            "commit_bytes_per_s": commit_bytes_per_s,
+        }
+        return _typed(Percentile, (await self._call("netstats_percentile", args))[0])  # type: ignore[no-any-return]
+
+    async def top(
+        self,
+        period: str,
+        tz: str,
+        by: str,
+        n: int = 10,
+        host: str | None = None,
+        iface: str | None = None,
+        at: datetime | None = None,
+    ) -> list[Top]:
+        args = {
+            "period": period,
+            "tz": tz,
+            "by": by,
+            "n": n,
+            "host": host,
+            "iface": iface,
+            "at": at,
+        }
+        return [_typed(Top, row) for row in await self._call("netstats_top", args)]
 
     async def hosts(self) -> list[SeriesInfo]:
         return [_typed(SeriesInfo, row) for row in await self._call("netstats_hosts", {})]

@@ -1,5 +1,6 @@
 """`netstats report`: the figures of /netstats in a terminal, vnStat-style, or as JSON; and
-vnStat's lists (`--5min`, `--hours`, `--days`, `--months`, `--years`)."""
+vnStat's lists (`--5min`, `--hours`, `--days`, `--months`, `--years`); burstable billing
+(`--percentile`) and where the traffic went (`--top day|hour|host|iface`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from netstats import chart
 from netstats.errors import ConfigError
-from netstats.reader import CALENDAR_PERIODS, AlertStatus, Bucket, Quota, Reader, Totals
+from netstats.reader import (
+    CALENDAR_PERIODS,
+    AlertStatus,
+    Bucket,
+    Percentile,
+    Quota,
+    Reader,
+    Top,
+    Totals,
+)
 from netstats.units import human_bytes, human_rate, percent
 
 ROWS = [
@@ -72,13 +82,16 @@ def matching(quotas: list[Quota], host: str | None, iface: str | None) -> list[Q
     return [q for q in quotas if q.host in (None, host) and q.iface in (None, iface)]
 
 
+PERIOD_NAMES = dict(ROWS) | {
+    "year": "this year",
+    "24h": "last 24 hours",
+    "7d": "last 7 days",
+    "30d": "last 30 days",
+}
+
+
 def table(figures: dict[str, Totals], scope: str, tz: str, binary: bool = False) -> str:
-    names = dict(ROWS) | {
-        "year": "this year",
-        "24h": "last 24 hours",
-        "7d": "last 7 days",
-        "30d": "last 30 days",
-    }
+    names = PERIOD_NAMES
     lines = [
         _title(scope, tz, binary),
         "",
@@ -466,3 +479,122 @@ def alert_table(alerts: list[AlertStatus]) -> str:
             line += f": {a.last_error}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def _span(start: datetime | None, end: datetime, tz: str) -> str:
+    zone = ZoneInfo(tz)
+    first = "the first sample" if start is None else f"{start.astimezone(zone):%Y-%m-%d %H:%M}"
+    return f"{first} to {end.astimezone(zone):%Y-%m-%d %H:%M}"
+
+
+def percentile_text(
+    p: Percentile, period: str, pct: float, commit: float | None, scope: str, tz: str
+) -> str:
+    """Burstable billing as a provider states it: the percentile's rate per direction, and
+    the 5-minute buckets above the commit (each is 5 minutes of bursting)."""
+
+    def rate(value: float | None) -> str:
+        return "—" if value is None else human_rate(value)
+
+    lines = [
+        f"netstats · {scope} · {tz}",
+        "",
+        f"{pct:g}th percentile of 5-minute rates, {PERIOD_NAMES[period]} "
+        f"({_span(p.period_start, p.period_end, tz)})",
+        f"  sent      {rate(p.sent_bytes_per_s):>14}",
+        f"  received  {rate(p.recv_bytes_per_s):>14}",
+        f"  total     {rate(p.total_bytes_per_s):>14}",
+        f"  measured  {p.measured_buckets:,} of {p.buckets:,} five-minute buckets",
+    ]
+    if commit is not None and p.above_commit is not None:
+        lines.append(
+            f"  above the commit of {human_rate(commit)}: {p.above_commit:,} buckets "
+            f"({p.above_commit * 5:,} minutes)"
+        )
+    return "\n".join(lines)
+
+
+def percentile_json(p: Percentile, period: str, pct: float, commit: float | None, tz: str) -> str:
+    return json.dumps(
+        {
+            "period": period,
+            "tz": tz,
+            "pct": pct,
+            "commit_bytes_per_s": commit,
+            **{k: _plain(v) for k, v in asdict(p).items()},
+        },
+        indent=2,
+    )
+
+
+TOP_TITLES = {"day": "day", "hour": "hour", "host": "host", "iface": "interface"}
+
+
+def top_text(
+    listed: list[Top], by: str, period: str, scope: str, tz: str, binary: bool = False
+) -> str:
+    if not listed:
+        return f"netstats · {scope} · {tz}\n\nno traffic {PERIOD_NAMES[period]}"
+    zone = ZoneInfo(tz)
+    labels = [
+        f"{t.bucket_start.astimezone(zone):%a %Y-%m-%d %H:%M}"
+        if by == "hour" and t.bucket_start is not None
+        else t.key
+        for t in listed
+    ]
+    width = max(len(TOP_TITLES[by]), *map(len, labels)) + 2
+    lines = [
+        _title(scope, tz, binary),
+        "",
+        f"top {len(listed)} by {TOP_TITLES[by]}, {PERIOD_NAMES[period]}",
+        f"{'#':>3}  {TOP_TITLES[by]:<{width}}{'sent':>11}{'received':>11}{'total':>11}",
+    ]
+    for i, (label, t) in enumerate(zip(labels, listed, strict=True), 1):
+        lines.append(
+            f"{i:>3}  {label:<{width}}{human_bytes(t.bytes_sent, binary):>11}"
+            f"{human_bytes(t.bytes_recv, binary):>11}{human_bytes(t.bytes_total, binary):>11}"
+        )
+    return "\n".join(lines)
+
+
+def top_json(listed: list[Top], by: str, period: str, tz: str) -> str:
+    return json.dumps(
+        [{"by": by, "period": period, "tz": tz, **{k: _plain(v) for k, v in asdict(t).items()}}
+         for t in listed],
+        indent=2,
+    )  # fmt: skip
+
+
+async def render_percentile(
+    reader: Reader,
+    period: str,
+    tz: str,
+    host: str | None,
+    iface: str | None,
+    at: datetime | None,
+    pct: float,
+    commit: float | None,
+    as_json: bool = False,
+) -> str:
+    p = await reader.percentile(period, tz, host, iface, at, pct, commit)
+    if as_json:
+        return percentile_json(p, period, pct, commit, tz)
+    return percentile_text(p, period, pct, commit, scope_of(host, iface), tz)
+
+
+async def render_top(
+    reader: Reader,
+    period: str,
+    tz: str,
+    by: str,
+    n: int,
+    host: str | None,
+    iface: str | None,
+    at: datetime | None,
+    as_json: bool = False,
+    binary: bool = False,
+) -> str:
+    listed = await reader.top(period, tz, by, n, host, iface, at)
+    if as_json:
+        return top_json(listed, by, period, tz)
+    return top_text(listed, by, period, scope_of(host, iface), tz, binary)
