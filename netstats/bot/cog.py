@@ -17,8 +17,15 @@ from discord.ext import commands
 
 from netstats import chart
 from netstats.bot import embed
-from netstats.bot.i18n import LABELS, PERIOD_CHOICES, Translator, language
-from netstats.config import AgentSettings, Database
+from netstats.bot.i18n import (
+    LABELS,
+    PERIOD_CHOICES,
+    VIEW_CHOICES,
+    VIEW_PERIODS,
+    Translator,
+    language,
+)
+from netstats.config import AgentSettings, Database, commit_bytes_per_s
 from netstats.errors import ConfigError
 from netstats.reader import Alert, Reader, open_reader
 from netstats.report import matching
@@ -35,6 +42,7 @@ class BotSettings:
     guilds: frozenset[int] = frozenset()  # NETSTATS_DISCORD_GUILDS: an allow-list, when set
     agent_in_bot: bool = False  # NETSTATS_AGENT_IN_BOT=1
     alert_channel: int | None = None  # NETSTATS_ALERT_CHANNEL: where alerts are posted
+    commit_bytes_per_s: float | None = None  # NETSTATS_COMMIT_MBITS: the percentile's commit
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> BotSettings:
@@ -56,6 +64,7 @@ class BotSettings:
             guilds=guilds,
             agent_in_bot=env.get("NETSTATS_AGENT_IN_BOT", "") == "1",
             alert_channel=int(channel) if channel else None,
+            commit_bytes_per_s=commit_bytes_per_s(env),
         )
 
 
@@ -118,31 +127,52 @@ class NetStats(commands.Cog):
     @app_commands.command(
         name="netstats", description=_("Show how much this bot's host sent and received")
     )
-    @app_commands.rename(period=_("period"), host=_("host"), interface=_("interface"))
+    @app_commands.rename(
+        period=_("period"), host=_("host"), interface=_("interface"), view=_("view")
+    )
     @app_commands.describe(
         period=_("Which period; calendar periods follow the bot's time zone"),
         host=_("Only this host"),
         interface=_("Only this network interface"),
+        view=_("What to show: totals, burstable billing, or where the traffic went"),
     )
     @app_commands.choices(
-        period=[app_commands.Choice(name=_(name), value=value) for name, value in PERIOD_CHOICES]
+        period=[app_commands.Choice(name=_(name), value=value) for name, value in PERIOD_CHOICES],
+        view=[app_commands.Choice(name=_(name), value=value) for name, value in VIEW_CHOICES],
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     async def netstats(
         self,
         interaction: discord.Interaction,
-        period: str = "today",
+        period: str | None = None,
         host: str | None = None,
         interface: str | None = None,
+        view: str = "totals",
     ) -> None:
         await interaction.response.defer(thinking=True)  # Discord allows 3 s; the rest waits
         assert self.reader is not None
         if host is not None and host not in {s.host for s in await self.reader.hosts()}:
             raise UnknownHost(host)
         tz = self.settings.tz
-        totals = await self.reader.totals(period, tz, host, interface)
+        period = period or VIEW_PERIODS[view]
         lang = language(interaction.locale)
+        if view == "percentile":
+            commit = self.settings.commit_bytes_per_s
+            p = await self.reader.percentile(period, tz, host, interface, None, 95.0, commit)
+            answer = embed.percentile(p, period, tz, host, interface, lang, commit)
+            await interaction.followup.send(embed=answer)
+            return
+        totals = await self.reader.totals(period, tz, host, interface)
+        if view in ("top_days", "top_hosts"):
+            by = "day" if view == "top_days" else "host"
+            listed = await self.reader.top(period, tz, by, 10, host, interface)
+            answer = embed.top(
+                listed, view, period, totals.period_start, totals.period_end, tz, host,
+                interface, lang,
+            )  # fmt: skip
+            await interaction.followup.send(embed=answer)
+            return
         quotas = matching(await self.reader.quotas(tz), host, interface)
         answer = embed.build(totals, period, tz, host, interface, lang, quotas)
         png = await chart.period_png(self.reader, period, tz, host, interface, totals)

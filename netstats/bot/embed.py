@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import discord
 
 from netstats.bot.i18n import LABELS, period_name
-from netstats.reader import CALENDAR_PERIODS, Quota, Totals
-from netstats.units import human_bytes, percent
+from netstats.reader import CALENDAR_PERIODS, Percentile, Quota, Top, Totals
+from netstats.units import human_bytes, human_rate, percent
 
 COVERAGE_WARNING_BELOW = 0.95
 COLOUR = discord.Colour(0x2F80ED)
@@ -47,14 +47,9 @@ def build(
     embed = discord.Embed(
         title=text["title"].format(period=period_name(period, lang)), colour=COLOUR
     )
-    scope = (
-        text["scope_all"]
-        if host is None and iface is None
-        else text["scope"].format(host=host or text["any"], iface=iface or text["any"])
-    )
-    start = local(totals.period_start, tz) if totals.period_start else "—"
-    window = text["window"].format(start=start, end=local(totals.period_end, tz), tz=tz)
-    embed.description = f"{window}\n{scope}" + ("" if totals.samples else f"\n{text['no_data']}")
+    embed.description = _heading(text, totals.period_start, totals.period_end, tz, host, iface)
+    if not totals.samples:
+        embed.description += f"\n{text['no_data']}"
     embed.add_field(name=text["sent"], value=human_bytes(totals.bytes_sent))
     embed.add_field(name=text["received"], value=human_bytes(totals.bytes_recv))
     embed.add_field(name=text["total"], value=human_bytes(totals.bytes_total))
@@ -76,6 +71,90 @@ def build(
         embed.add_field(**quota_field(q, text), inline=False)
         if q.thresholds_crossed or q.projected_exceed_at is not None:
             embed.colour = WARNING
+    embed.set_footer(text="netstats · 1 GB = 1,000,000,000 bytes")
+    return embed
+
+
+def _heading(
+    text: dict[str, Any],
+    start: datetime | None,
+    end: datetime,
+    tz: str,
+    host: str | None,
+    iface: str | None,
+) -> str:
+    """The window (in the bot's zone) and what it covers."""
+    scope = (
+        text["scope_all"]
+        if host is None and iface is None
+        else text["scope"].format(host=host or text["any"], iface=iface or text["any"])
+    )
+    first = local(start, tz) if start else "—"
+    return f"{text['window'].format(start=first, end=local(end, tz), tz=tz)}\n{scope}"
+
+
+def percentile(
+    p: Percentile,
+    period: str,
+    tz: str,
+    host: str | None,
+    iface: str | None,
+    lang: str,
+    commit: float | None = None,
+) -> discord.Embed:
+    """Burstable billing as netstats_percentile computed it: each direction's rate, and the
+    5-minute buckets above the commit (NETSTATS_COMMIT_MBITS)."""
+    text = LABELS[lang]
+    embed = discord.Embed(
+        title=text["percentile_title"].format(period=period_name(period, lang)), colour=COLOUR
+    )
+    measured = text["measured"].format(measured=p.measured_buckets, buckets=p.buckets)
+    embed.description = (
+        f"{_heading(text, p.period_start, p.period_end, tz, host, iface)}\n{measured}"
+    )
+    embed.add_field(name=text["sent"], value=mbits(p.sent_bytes_per_s))
+    embed.add_field(name=text["received"], value=mbits(p.recv_bytes_per_s))
+    embed.add_field(name=text["total"], value=mbits(p.total_bytes_per_s))
+    if commit is not None and p.above_commit is not None:
+        embed.add_field(
+            name=text["above_commit"].format(commit=human_rate(commit)),
+            value=text["above_commit_value"].format(
+                count=p.above_commit, minutes=5 * p.above_commit
+            ),
+        )
+        if p.above_commit:
+            embed.colour = WARNING
+    embed.set_footer(text="netstats · 1 Mbit/s = 1,000,000 bits per second")
+    return embed
+
+
+def top(
+    listed: Sequence[Top],
+    view: str,
+    period: str,
+    start: datetime | None,
+    end: datetime,
+    tz: str,
+    host: str | None,
+    iface: str | None,
+    lang: str,
+) -> discord.Embed:
+    """Where the traffic went, as netstats_top listed it: one field a day or host."""
+    text = LABELS[lang]
+    embed = discord.Embed(title=text[view].format(period=period_name(period, lang)), colour=COLOUR)
+    embed.description = _heading(text, start, end, tz, host, iface)
+    if not listed:
+        embed.description += f"\n{text['no_data']}"
+    for i, t in enumerate(listed, 1):
+        embed.add_field(
+            name=f"{i}. {t.key}",
+            value=text["top_row"].format(
+                total=human_bytes(t.bytes_total),
+                sent=human_bytes(t.bytes_sent),
+                recv=human_bytes(t.bytes_recv),
+            ),
+            inline=False,
+        )
     embed.set_footer(text="netstats · 1 GB = 1,000,000,000 bytes")
     return embed
 

@@ -24,6 +24,12 @@ JAPANESE = {
     "Last 24 hours": "過去24時間",
     "Last 7 days": "過去7日間",
     "Last 30 days": "過去30日間",
+    "view": "表示",
+    "What to show: totals, burstable billing, or where the traffic went": "表示する内容：通信量、バースト課金、通信の多い日やホスト",
+    "Totals": "通信量",
+    "95th percentile": "95パーセンタイル",
+    "Top days": "通信の多い日",
+    "Top hosts": "通信の多いホスト",
 }
 
 PERIOD_CHOICES = [
@@ -36,6 +42,15 @@ PERIOD_CHOICES = [
     ("Last 7 days", "7d"),
     ("Last 30 days", "30d"),
 ]
+
+VIEW_CHOICES = [
+    ("Totals", "totals"),
+    ("95th percentile", "percentile"),
+    ("Top days", "top_days"),
+    ("Top hosts", "top_hosts"),
+]
+# A view's period when none is chosen: what its figures are usually asked for
+VIEW_PERIODS = {"totals": "today", "percentile": "cycle", "top_days": "month", "top_hosts": "month"}
 
 LABELS: dict[str, dict[str, Any]] = {
     "en": {
@@ -73,6 +88,13 @@ LABELS: dict[str, dict[str, Any]] = {
             "cycle": "this billing cycle",
         },
         "quota_directions": {"sent": "sent", "recv": "received", "total": "total"},
+        "percentile_title": "95th percentile · {period}",
+        "measured": "{measured:,} of {buckets:,} five-minute buckets measured",
+        "above_commit": "Above {commit}",
+        "above_commit_value": "{count:,} buckets ({minutes:,} min)",
+        "top_days": "Top days · {period}",
+        "top_hosts": "Top hosts · {period}",
+        "top_row": "{total} · ↑ {sent} ↓ {recv}",
     },
     "ja": {
         "title": "ネットワーク通信量 · {period}",
@@ -109,6 +131,13 @@ LABELS: dict[str, dict[str, Any]] = {
             "cycle": "請求サイクル",
         },
         "quota_directions": {"sent": "送信量", "recv": "受信量", "total": "送受信量"},
+        "percentile_title": "95パーセンタイル · {period}",
+        "measured": "5分間隔 {buckets:,} 個のうち {measured:,} 個を計測",
+        "above_commit": "{commit} 超過",
+        "above_commit_value": "{count:,} 個（{minutes:,} 分）",
+        "top_days": "通信の多い日 · {period}",
+        "top_hosts": "通信の多いホスト · {period}",
+        "top_row": "{total} · ↑ {sent} ↓ {recv}",
     },
 }
 

@@ -8,6 +8,9 @@ JSON endpoints (all GET, all read through the SQL API with bind parameters):
     /api/live?host=&iface=                                bits/s per 10 s, last 15 minutes
                                                           (15 uploads when agents upload
                                                           less often: NETSTATS_UPLOAD_EVERY)
+    /api/percentile?period=…&tz=…&host=&iface=            netstats_percentile (95th), with
+                                                          NETSTATS_COMMIT_MBITS as the commit
+    /api/top?period=…&tz=…&host=&iface=&by=day            netstats_top, 10 rows
     /api/hosts                                            netstats_hosts
     /api/stream?host=&iface=                              Server-Sent Events: /api/live's
                                                           answer again after each ingest
@@ -45,7 +48,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from netstats.config import upload_every_s
+from netstats.config import commit_bytes_per_s, upload_every_s
 from netstats.dashboard.live import LiveFeed, TooManyStreams
 from netstats.dashboard.security import Limiter, check_token, host_allowed, loopback, same_token
 from netstats.errors import ConfigError
@@ -73,6 +76,7 @@ class DashboardSettings:
     token: str | None = None
     tz: str = "UTC"
     upload_every_s: float = 60.0  # NETSTATS_UPLOAD_EVERY: the live chart spans 15 uploads
+    commit_bytes_per_s: float | None = None  # NETSTATS_COMMIT_MBITS: the percentile's commit
 
     max_streams: int = 1000
 
@@ -106,6 +110,7 @@ class DashboardSettings:
             env.get("NETSTATS_DASHBOARD_TOKEN") or None,
             env.get("NETSTATS_TZ") or "UTC",
             upload_every_s(env),
+            commit_bytes_per_s(env),
         )
 
 
@@ -179,6 +184,26 @@ def create_app(settings: DashboardSettings) -> Starlette:
         return JSONResponse(
             [{**{k: _json(v) for k, v in asdict(r).items()}, "alarm": alarming(r)} for r in rows]
         )
+
+    async def percentile(request: Request) -> Response:
+        q = request.query_params
+        tz = _zone(q, settings.tz)
+        commit = settings.commit_bytes_per_s
+        row = await reader.percentile(
+            _period(q), tz, _text(q, "host"), _text(q, "iface"), None, 95.0, commit
+        )
+        return JSONResponse(
+            {"tz": tz, "pct": 95.0, "commit_bytes_per_s": commit}
+            | {k: _json(v) for k, v in asdict(row).items()}
+        )
+
+    async def top(request: Request) -> Response:
+        q = request.query_params
+        by = q.get("by") or "day"
+        rows = await reader.top(
+            _period(q), _zone(q, settings.tz), by, 10, _text(q, "host"), _text(q, "iface")
+        )
+        return JSONResponse([{k: _json(v) for k, v in asdict(r).items()} for r in rows])
 
     async def history(request: Request) -> Response:
         q = request.query_params
@@ -338,6 +363,8 @@ def create_app(settings: DashboardSettings) -> Starlette:
             Route("/api/totals", totals),
             Route("/api/quotas", quotas),
             Route("/api/history", history),
+            Route("/api/percentile", percentile),
+            Route("/api/top", top),
             Route("/api/live", live),
             Route("/api/stream", stream),
             Route("/api/hosts", hosts),

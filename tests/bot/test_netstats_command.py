@@ -73,6 +73,34 @@ EXPECTED_PAYLOAD = {
             "required": False,
             "autocomplete": True,
         },
+        {
+            "type": 3,
+            "name": "view",
+            "name_localizations": {"ja": "表示"},
+            "description": "What to show: totals, burstable billing, or where the traffic went",
+            "description_localizations": {
+                "ja": "表示する内容：通信量、バースト課金、通信の多い日やホスト"
+            },
+            "required": False,
+            "choices": [
+                {"name": "Totals", "value": "totals", "name_localizations": {"ja": "通信量"}},
+                {
+                    "name": "95th percentile",
+                    "value": "percentile",
+                    "name_localizations": {"ja": "95パーセンタイル"},
+                },
+                {
+                    "name": "Top days",
+                    "value": "top_days",
+                    "name_localizations": {"ja": "通信の多い日"},
+                },
+                {
+                    "name": "Top hosts",
+                    "value": "top_hosts",
+                    "name_localizations": {"ja": "通信の多いホスト"},
+                },
+            ],
+        },
     ],
 }
 
@@ -348,3 +376,74 @@ def test_the_answer_shows_the_quotas_that_cover_it_as_netstats_quotas_computed(e
     )
     assert q["thresholds_crossed"] == [80, 90]  # 900 MB sent of 1 GB
     assert embed["color"] == 0xF5A524
+
+
+def test_the_percentile_view_shows_what_netstats_percentile_returns(env, conn):
+    seed(conn)
+    env.setenv("NETSTATS_COMMIT_MBITS", "1")
+    sent = ask(
+        env,
+        [
+            {"name": "view", "type": 3, "value": "percentile"},
+            {"name": "period", "type": 3, "value": "24h"},
+        ],
+    )
+    embed, values, answer = fields(sent)
+    assert embed["title"] == "95th percentile · Last 24 hours"
+    with conn.cursor(row_factory=dict_row) as cur:
+        p = cur.execute(
+            "SELECT * FROM netstats_percentile('24h', %s, commit_bytes_per_s => 125000)", [TZ]
+        ).fetchone()
+    # bot-1 sends 1.5 MB and receives 2.5 MB every 10 s: 1.2 and 2.0 Mbit/s, and bot-2 little
+    assert values["Sent"] == "1.20 Mbit/s" and p["sent_bytes_per_s"] == 150_001
+    assert values["Received"] == "2.00 Mbit/s" and p["recv_bytes_per_s"] == 250_002
+    assert values["Total"] == "3.20 Mbit/s"
+    assert (
+        values["Above 1 Mbit/s"] == f"{p['above_commit']:,} buckets ({5 * p['above_commit']:,} min)"
+    )
+    # every bucket of the 100 minutes but partial ones at the edges, counted from the samples
+    rates = conn.execute(
+        "SELECT sum(bytes_sent) / 300.0, sum(bytes_recv) / 300.0 FROM netstats.samples"
+        " GROUP BY date_bin('5 minutes', sampled_at, '2000-01-01')"
+    ).fetchall()
+    assert p["measured_buckets"] == len(rates)
+    assert p["above_commit"] == sum(max(r) > 125_000 for r in rates) >= len(rates) - 2
+    assert (
+        f"{p['measured_buckets']:,} of {p['buckets']:,} five-minute buckets measured"
+        in (embed["description"])
+    )
+    assert embed["color"] == 0xF5A524 and not answer.files
+
+
+def test_the_top_views_list_days_and_hosts_as_netstats_top_does(env, conn):
+    seed(conn)
+    sent = ask(env, [{"name": "view", "type": 3, "value": "top_hosts"}], locale="ja")
+    embed, values, _ = fields(sent)
+    assert embed["title"] == "通信の多いホスト · 今月"
+    rows = conn.execute(
+        "SELECT key, bytes_total, bytes_sent, bytes_recv FROM netstats_top('month', %s, 'host')",
+        [TZ],
+    ).fetchall()
+    assert (
+        list(values)
+        == [f"{i}. {key}" for i, (key, *_) in enumerate(rows, 1)]
+        == ["1. bot-1", "2. bot-2"]
+    )
+    assert (
+        values["1. bot-1"]
+        == f"{human_bytes(rows[0][1])} · ↑ {human_bytes(rows[0][2])} ↓ {human_bytes(rows[0][3])}"
+    )
+    sent = ask(
+        env,
+        [
+            {"name": "view", "type": 3, "value": "top_days"},
+            {"name": "host", "type": 3, "value": "bot-2"},
+        ],
+    )
+    embed, values, _ = fields(sent)
+    assert embed["title"] == "Top days · This month"
+    days = conn.execute(
+        "SELECT key, bytes_total FROM netstats_top('month', %s, 'day', host => 'bot-2')", [TZ]
+    ).fetchall()
+    assert [name.split(". ")[1] for name in values] == [key for key, _ in days]
+    assert sum(total for _, total in days) == 600 * 30  # the seeded 3 hours, whatever the day

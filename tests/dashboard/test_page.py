@@ -230,3 +230,45 @@ def test_quotas_show_as_bars_amber_past_their_first_threshold(server, conn, page
     page.select_option("select[name=host]", "bot-1")  # bot-2's quota does not cover bot-1
     expect(other).to_have_count(0)
     expect(plan).to_be_visible()
+
+
+def test_the_percentile_card_and_top_days_show_the_databases_figures(migrated, conn, page):
+    seed(conn)
+    settings = DashboardSettings(
+        migrated["pg15"], port=free_port(), tz=TZ, commit_bytes_per_s=50e6 / 8
+    )
+    with Server(settings) as running:
+        page.goto(f"{running.url}/?period=7d")
+        expect(page.locator("#pct-total")).not_to_have_text("…")
+        p = conn.execute(
+            "SELECT sent_bytes_per_s, recv_bytes_per_s, total_bytes_per_s, buckets,"
+            " measured_buckets, above_commit FROM netstats_percentile('7d', %s,"
+            " commit_bytes_per_s => 6250000)",
+            [TZ],
+        ).fetchone()
+        sent, recv, total, buckets, measured, above = p
+        expect(page.locator("#pct-total")).to_have_text(human_rate(total))
+        expect(page.locator("#pct-split")).to_have_text(
+            f"↑ {human_rate(sent)} ↓ {human_rate(recv)}"
+        )
+        # bot-1 receives 7.65 MB every 10 s (bot-2 2 kB): 6.13 Mbit/s, under the 50 Mbit/s commit
+        assert human_rate(recv) == "6.13 Mbit/s" and above == 0
+        expect(page.locator("#pct-note")).to_have_text(
+            f"{measured:,} of {buckets:,} five-minute buckets measured · commit 50 Mbit/s: "
+            "0 buckets above (0 min)"
+        )
+        gauge = page.locator("#pct-gauge")
+        expect(gauge).to_be_visible()
+        expect(gauge).not_to_have_class("gauge warn")
+        line = gauge.locator("i").evaluate("e => parseFloat(e.style.left)")
+        assert line == pytest.approx(100 / 1.25)  # the commit is the scale's top, less headroom
+        days = conn.execute(
+            "SELECT key, bytes_sent, bytes_recv, bytes_total FROM netstats_top('7d', %s, 'day')",
+            [TZ],
+        ).fetchall()
+        rows = page.locator("#top-days tbody tr")
+        expect(rows).to_have_count(len(days))
+        assert [rows.nth(i).locator("td").all_inner_texts() for i in range(len(days))] == [
+            [key, human_bytes(s), human_bytes(r), human_bytes(t)] for key, s, r, t in days
+        ]
+        assert sum(t for *_, t in days) == totals(conn, "7d", TZ)["bytes_total"]

@@ -131,6 +131,38 @@ async function loadQuotas() {
   }));
 }
 
+// Burstable billing: the 95th percentile of the period's 5-minute rates, against the commit
+// (NETSTATS_COMMIT_MBITS) when there is one; and the period's busiest days.
+async function loadBilling() {
+  const p = await getJSON(`/api/percentile?${query(["period", "tz", "host", "iface"])}`);
+  document.getElementById("pct-total").textContent = rate(p.total_bytes_per_s);
+  document.getElementById("pct-split").textContent =
+    p.sent_bytes_per_s == null ? "" : `↑ ${rate(p.sent_bytes_per_s)} ↓ ${rate(p.recv_bytes_per_s)}`;
+  const gauge = document.getElementById("pct-gauge");
+  const commit = p.commit_bytes_per_s;
+  const peak = Math.max(p.sent_bytes_per_s || 0, p.recv_bytes_per_s || 0);
+  gauge.hidden = commit == null;
+  let note = `${p.measured_buckets.toLocaleString("en")} of ${p.buckets.toLocaleString("en")} five-minute buckets measured`;
+  if (commit != null) {
+    const scale = Math.max(commit, peak) * 1.25 || 1;
+    gauge.querySelector("span").style.width = `${(peak / scale) * 100}%`;
+    gauge.querySelector("i").style.left = `${(commit / scale) * 100}%`;
+    gauge.classList.toggle("warn", peak > commit);
+    note += ` · commit ${rate(commit)}: ${p.above_commit.toLocaleString("en")} buckets above (${(p.above_commit * 5).toLocaleString("en")} min)`;
+  }
+  document.getElementById("pct-note").textContent = note;
+  const days = await getJSON(`/api/top?${query(["period", "tz", "host", "iface"])}&by=day`);
+  document.querySelector("#top-days tbody").replaceChildren(...days.map((d) => {
+    const row = document.createElement("tr");
+    for (const text of [d.key, bytes(d.bytes_sent), bytes(d.bytes_recv), bytes(d.bytes_total)]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    return row;
+  }));
+}
+
 function chartWidth(element) {
   return Math.max(280, element.clientWidth || document.body.clientWidth - 32);
 }
@@ -209,6 +241,7 @@ async function refresh() {
     await loadTotals(); // first: it tells the zone the charts are drawn in
     await loadHistory();
     await loadQuotas();
+    await loadBilling();
     showError(null);
   } catch (error) {
     showError(error);
