@@ -135,6 +135,26 @@ def bench_month_baselines(dsn: str, runs: int, lines: list[str]) -> None:
     )
 
 
+# Billing analytics (issue targets in the last column), on the data sets above
+BILLING_CALLS = [
+    ("netstats_percentile('month', 'Asia/Tokyo', 'bot-001')", "one host: at most 15 ms"),
+    ("netstats_percentile('month', 'Asia/Tokyo')", "all hosts (100): at most 50 ms"),
+    ("netstats_top('month', 'Asia/Tokyo', 'host')", "1,000 hosts: at most 20 ms"),
+    ("netstats_top('month', 'Asia/Tokyo', 'day')", "—"),
+]
+
+
+def bench_billing(dsn: str, label: str, runs: int, lines: list[str], only_one_host: bool) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for call, target in BILLING_CALLS:
+            if only_one_host and "bot-001" not in call:
+                continue
+            med, p99 = ms(
+                timings(lambda call=call: conn.execute(f"SELECT * FROM {call}").fetchall(), runs)
+            )
+            lines.append(f"| {label} | `{call}` | {med:.3f} | {p99:.3f} | {target} |")
+
+
 def bench_ingest(dsn: str, samples: int, lines: list[str]) -> None:
     """An agent drains its backlog: each batch is 250 ticks of one host's two interfaces.
 
@@ -184,7 +204,7 @@ def bench_ingest(dsn: str, samples: int, lines: list[str]) -> None:
         conn.execute("DROP TABLE plain_copy")
     ours_s, plain_s = statistics.median(ours), statistics.median(plain)
     lines.append(
-        f"| `netstats_ingest`, batches of 500 (validation, raw rows, 4 rollup tiers, NOTIFY) | {n / ours_s:,.0f} samples/s | {statistics.median(ratios):.2f}x (rounds: {', '.join(f'{r:.2f}' for r in ratios)}) |"
+        f"| `netstats_ingest`, batches of 500 (validation, raw rows, 5 rollup tiers, NOTIFY) | {n / ours_s:,.0f} samples/s | {statistics.median(ratios):.2f}x (rounds: {', '.join(f'{r:.2f}' for r in ratios)}) |"
     )
     lines.append(
         f"| plain `INSERT … SELECT` of the same JSON into an indexed copy of the raw table | {n / plain_s:,.0f} samples/s | 1x |"
@@ -201,7 +221,7 @@ def storage(dsn: str, ifaces: int, lines: list[str]) -> None:
         f"| raw window (35 days at 10 s) | {raw_rows // ifaces:,} | {raw / ifaces / 2**20:.1f} MiB |"
     )
     lines.append(
-        f"| rollups (15 min, hour, day, month) for the year | {rollup_rows // ifaces:,} | {rollups / ifaces / 2**20:.1f} MiB |"
+        f"| rollups (5 min, 15 min, hour, day, month) for the year | {rollup_rows // ifaces:,} | {rollups / ifaces / 2**20:.1f} MiB |"
     )
     lines.append(
         f"| **total per interface-year** | | **{(raw + rollups) / ifaces / 2**20:.1f} MiB** |"
@@ -268,6 +288,13 @@ def main() -> None:
             series_lines: list[str] = []
             bench_series(dsns["one_host_year"], "1 host x 2 ifaces", runs, series_lines)
             bench_series(dsns["many_hosts"], f"{hosts_b} hosts x 2 ifaces", runs, series_lines)
+            billing_lines: list[str] = []
+            bench_billing(
+                dsns["one_host_year"], "1 host x 2 ifaces, a year", runs, billing_lines, True
+            )
+            bench_billing(
+                dsns["many_hosts"], f"{hosts_b} hosts x 2 ifaces", runs, billing_lines, False
+            )
             baseline_lines: list[str] = []
             bench_month_baselines(dsns["one_host_year"], runs, baseline_lines)
             ingest_lines: list[str] = []
@@ -303,6 +330,12 @@ def main() -> None:
             "| data set | call | median ms | p99 ms |",
             "|---|---|---|---|",
             *series_lines,
+            "",
+            "## Billing analytics (client round trip included)",
+            "",
+            "| data set | call | median ms | p99 ms | target |",
+            "|---|---|---|---|---|",
+            *billing_lines,
             "",
             "## Month total against summing raw rows",
             "",

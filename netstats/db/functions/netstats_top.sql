@@ -2,8 +2,9 @@
 -- in tz), hosts or interfaces of a period, largest total first; only those with samples.
 -- Keys: '2026-03-08' for a day, '2026-03-08T01:00-05:00' for an hour (the offset tells the
 -- two 01:00s of a DST change apart), the host name, 'host/iface'. bucket_start is the day's
--- or hour's start, null for hosts and interfaces. Every bucket is one window of
--- netstats.window_sums, all in one call: exact at any zone's edges.
+-- or hour's start, null for hosts and interfaces. Days and hours are summed by one tier walk
+-- (netstats.bucket_sums), hosts and interfaces by another (netstats.window_sums): exact at any
+-- zone's edges.
 CREATE FUNCTION public.netstats_top(
   period text DEFAULT 'month',
   tz text DEFAULT 'UTC',
@@ -28,7 +29,6 @@ DECLARE
   zone text;
   p_start timestamptz;
   lo timestamptz;
-  step interval;
   starts timestamptz[];
 BEGIN
   IF NOT pg_catalog.isfinite(upto) THEN
@@ -67,7 +67,6 @@ BEGIN
   -- Local days or hours from the first one the period touches: generate_series and
   -- date_trunc follow tz's wall clock from here on (a DST day has 23 or 25 hours).
   PERFORM pg_catalog.set_config('timezone', zone, true);
-  step := CASE netstats_top.by WHEN 'day' THEN interval '1 day' ELSE interval '1 hour' END;
   IF p_start IS NULL THEN  -- 'all': from the first sample
     SELECT min(r.first_at) INTO p_start FROM netstats.rollups r
      WHERE r.tier = 4
@@ -75,31 +74,23 @@ BEGIN
        AND (netstats_top.iface IS NULL OR r.iface = netstats_top.iface);
   END IF;
   starts := ARRAY(SELECT b FROM pg_catalog.generate_series(
-                    pg_catalog.date_trunc(netstats_top.by, p_start), upto, step) b
+                    pg_catalog.date_trunc(netstats_top.by, p_start), upto,
+                    CASE netstats_top.by WHEN 'day' THEN interval '1 day' ELSE interval '1 hour' END) b
                   LIMIT max_buckets + 1);
   IF pg_catalog.cardinality(starts) > max_buckets THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'by: %s makes more than %s buckets in period %s; choose a shorter period or by day',
       netstats_top.by, max_buckets, netstats_top.period);
   END IF;
+  IF pg_catalog.cardinality(starts) = 0 THEN  -- nothing measured up to at
+    RETURN;
+  END IF;
   RETURN QUERY
-  WITH b AS (
-    SELECT s.b, s.k FROM pg_catalog.unnest(starts) WITH ORDINALITY AS s(b, k)
-  ),
-  w AS (
-    -- One window per bucket: [its start, its end) within the period.
-    SELECT x.n, pg_catalog.sum(x.bytes_sent) AS sent, pg_catalog.sum(x.bytes_recv) AS recv
-      FROM netstats.window_sums(
-        ARRAY(SELECT greatest(b.b, lo) FROM b ORDER BY b.k),
-        ARRAY(SELECT least(b.b + step - interval '1 microsecond', upto) FROM b ORDER BY b.k),
-        ARRAY(SELECT netstats_top.host FROM b),
-        ARRAY(SELECT netstats_top.iface FROM b)) x
-     GROUP BY x.n
-  )
-  SELECT pg_catalog.to_char(b.b, CASE netstats_top.by WHEN 'day' THEN 'YYYY-MM-DD'
-                                                     ELSE 'YYYY-MM-DD"T"HH24:MITZH:TZM' END),
-         b.b, w.sent, w.recv, w.sent + w.recv
-    FROM w JOIN b ON b.k = w.n
+  SELECT pg_catalog.to_char(starts[b.k], CASE netstats_top.by WHEN 'day' THEN 'YYYY-MM-DD'
+                                                             ELSE 'YYYY-MM-DD"T"HH24:MITZH:TZM' END),
+         starts[b.k], b.bytes_sent, b.bytes_recv, b.bytes_sent + b.bytes_recv
+    FROM netstats.bucket_sums(lo, upto + interval '1 microsecond', starts, netstats_top.host,
+                              netstats_top.iface) b
    ORDER BY 5 DESC, 2
    LIMIT netstats_top.n;
 END

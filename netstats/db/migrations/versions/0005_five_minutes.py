@@ -26,7 +26,7 @@ branch_labels = None
 depends_on = None
 
 # The function files this revision ships (netstats.db.functions_digest()).
-FUNCTIONS_SHA256 = "51b2dbb5e007480e9256c3d1dd829e96c744cd3de689e1319174c8c27f684637"
+FUNCTIONS_SHA256 = "bffe5158c935f40bfc2e216f2822bb2d71ac4652e4a2b7345520fa40c9a9a78b"
 
 log = logging.getLogger("netstats.db")
 
