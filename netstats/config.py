@@ -70,6 +70,11 @@ def upload_every_s(env: Mapping[str, str] = os.environ) -> float:
     return _number(env, "NETSTATS_UPLOAD_EVERY", 60, 1, 3600)
 
 
+def alerts_every_s(env: Mapping[str, str] = os.environ) -> float:
+    """NETSTATS_ALERTS_EVERY: seconds between a deliverer's passes (webhook or bot)."""
+    return _number(env, "NETSTATS_ALERTS_EVERY", 30, 1, 3600)
+
+
 def data_dir(env: Mapping[str, str] = os.environ) -> Path:
     """Where netstats keeps its files: the spool, the embedded database, command stamps.
     On Linux that is $XDG_DATA_HOME/netstats or ~/.local/share/netstats, as platformdirs says,
@@ -133,5 +138,4 @@ class AlertSettings:
             raise ConfigError(
                 f"NETSTATS_LANG: expected one of {', '.join(LANGUAGES)}, got {lang!r}"
             )
-        every_s = _number(env, "NETSTATS_ALERTS_EVERY", 30, 1, 3600)
-        return cls(webhook, lang, env.get("NETSTATS_TZ") or "UTC", every_s)
+        return cls(webhook, lang, env.get("NETSTATS_TZ") or "UTC", alerts_every_s(env))

@@ -25,7 +25,7 @@ from netstats.bot.i18n import (
     Translator,
     language,
 )
-from netstats.config import AgentSettings, Database, commit_bytes_per_s
+from netstats.config import AgentSettings, Database, alerts_every_s, commit_bytes_per_s
 from netstats.errors import ConfigError
 from netstats.reader import Alert, Reader, open_reader
 from netstats.report import matching
@@ -43,6 +43,7 @@ class BotSettings:
     agent_in_bot: bool = False  # NETSTATS_AGENT_IN_BOT=1
     alert_channel: int | None = None  # NETSTATS_ALERT_CHANNEL: where alerts are posted
     commit_bytes_per_s: float | None = None  # NETSTATS_COMMIT_MBITS: the percentile's commit
+    alerts_every_s: float = 30.0  # NETSTATS_ALERTS_EVERY: the alert channel's pace
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> BotSettings:
@@ -65,6 +66,7 @@ class BotSettings:
             agent_in_bot=env.get("NETSTATS_AGENT_IN_BOT", "") == "1",
             alert_channel=int(channel) if channel else None,
             commit_bytes_per_s=commit_bytes_per_s(env),
+            alerts_every_s=alerts_every_s(env),
         )
 
 
@@ -237,7 +239,8 @@ class NetStats(commands.Cog):
 
         await self.bot.wait_until_ready()  # the channel comes from Discord
         assert self.reader is not None
-        await Deliverer(self.reader, self._post_alert).run(self.alerts_stop)
+        deliverer = Deliverer(self.reader, self._post_alert, self.settings.alerts_every_s)
+        await deliverer.run(self.alerts_stop)
 
     async def _post_alert(self, alert: Alert) -> None:
         from netstats.alerts import Broken, Failed, embed

@@ -68,3 +68,26 @@ def test_the_bot_posts_each_alert_to_its_channel_once(
     with psycopg.connect(dsn) as conn:
         states = conn.execute("SELECT state FROM netstats_alerts()").fetchall()
     assert states == [("delivered",), ("delivered",)]
+
+
+def test_the_bot_takes_its_alert_pace_and_commit_from_the_environment():
+    from netstats.bot.cog import BotSettings
+    from netstats.errors import ConfigError
+
+    settings = BotSettings.from_env({"NETSTATS_ALERTS_EVERY": "5", "NETSTATS_COMMIT_MBITS": "100"})
+    assert (settings.alerts_every_s, settings.commit_bytes_per_s) == (5.0, 12.5e6)
+    assert (
+        BotSettings.from_env({}).alerts_every_s,
+        BotSettings.from_env({}).commit_bytes_per_s,
+    ) == (
+        30.0,
+        None,
+    )
+    with pytest.raises(
+        ConfigError, match=r"NETSTATS_ALERTS_EVERY='0': expected a number from 1 to 3600"
+    ):
+        BotSettings.from_env({"NETSTATS_ALERTS_EVERY": "0"})
+    with pytest.raises(
+        ConfigError, match=r"NETSTATS_COMMIT_MBITS='fast': expected a number from 0"
+    ):
+        BotSettings.from_env({"NETSTATS_COMMIT_MBITS": "fast"})
