@@ -42,6 +42,14 @@ SELECT %(tier)s, host, iface, netstats.bucket_start(%(tier)s::smallint, bucket_s
  GROUP BY 2, 3, 4
 """
 
+# The fleet series (host and iface ''), every tier at once, as revision 0005 builds it
+FLEET = """
+INSERT INTO netstats.rollups
+SELECT tier, '', '', bucket_start, sum(samples), sum(bytes_sent), sum(bytes_recv), sum(seconds),
+       min(first_at), max(last_at), min(covers_from), max(peak_bytes_per_s)
+  FROM netstats.rollups WHERE host <> '' GROUP BY tier, bucket_start
+"""
+
 
 def load(dsn: str, hosts: int, start: datetime, end: datetime, raw_from: datetime) -> int:
     """Samples every 10 s in [start, end] for `hosts` hosts with two interfaces each; raw
@@ -58,6 +66,7 @@ def load(dsn: str, hosts: int, start: datetime, end: datetime, raw_from: datetim
         conn.execute(FIVES.format(generate=GENERATE), params)
         for tier in (1, 2, 3, 4):
             conn.execute(COARSER, {"tier": tier})
+        conn.execute(FLEET)
         conn.execute(
             "UPDATE netstats.settings SET raw_purged_before = date_bin('15 minutes', %s::timestamptz, '2000-01-01 00:00:00+00')",
             [raw_from],
@@ -66,7 +75,9 @@ def load(dsn: str, hosts: int, start: datetime, end: datetime, raw_from: datetim
         conn.execute("VACUUM ANALYZE netstats.rollups")
         # Flush the load now, so no checkpoint competes with the measurements.
         conn.execute("CHECKPOINT")
-        row = conn.execute("SELECT sum(samples) FROM netstats.rollups WHERE tier = 4").fetchone()
+        row = conn.execute(
+            "SELECT sum(samples) FROM netstats.rollups WHERE tier = 4 AND host <> ''"
+        ).fetchone()
         print(f"  loaded in {time.monotonic() - began:.0f} s", flush=True)
         assert row is not None
         return int(row[0])

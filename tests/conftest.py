@@ -73,7 +73,17 @@ def migrated(clusters: dict[str, Cluster]) -> dict[str, str]:
 
 
 def reset(conn: psycopg.Connection) -> None:
-    conn.execute("TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.alerts")
+    # pg_cron's netstats-alerts job reads these tables every minute on pg15: when it holds
+    # one while TRUNCATE holds another, PostgreSQL ends one of the two (seen once); again.
+    for attempt in range(5):
+        try:
+            conn.execute(
+                "TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.alerts"
+            )
+            break
+        except psycopg.errors.DeadlockDetected:
+            if attempt == 4:
+                raise
     conn.execute(
         "UPDATE netstats.settings SET raw_retention = DEFAULT, cycle_day = DEFAULT, "
         "raw_purged_before = DEFAULT, silent_after = DEFAULT"

@@ -58,7 +58,7 @@ def test_same_key_with_other_bytes_is_refused_not_swallowed(conn):
         psycopg.errors.InvalidParameterValue, match=r"samples\[1\]\.sampled_at: .* repeats the key"
     ):
         ingest(conn, [sample(T0 + timedelta(seconds=10)), sample(T0, 2, 1)])
-    assert count_rows(conn) == (1, 5)  # one rollup row per tier
+    assert count_rows(conn) == (1, 10)  # one rollup row per tier, and the fleet's
 
 
 def test_a_resent_batch_with_an_invalid_element_is_explained_and_writes_nothing(conn):
@@ -68,7 +68,7 @@ def test_a_resent_batch_with_an_invalid_element_is_explained_and_writes_nothing(
         psycopg.errors.InvalidParameterValue, match=r"samples\[3\]\.bytes_sent: expected an integer"
     ):
         ingest(conn, [*batch, with_field(bytes_sent=-1)])
-    assert count_rows(conn) == (3, 5)
+    assert count_rows(conn) == (3, 10)
 
 
 def test_overlapping_batches_sent_at_once_store_every_sample_once(conn, dsn):

@@ -180,19 +180,34 @@ SELECT t, 'old-host', 'eth0', netstats.bucket_start(t::smallint, '2026-03-01 00:
 
 
 def figures(dsn: str) -> dict:
+    """Each host's totals (read from its own rollups and samples, whatever the revision),
+    and the rows of every host's tiers 1 to 4 (0005 adds tier 0 and the fleet series)."""
     at = T0 + timedelta(days=3)
     with psycopg.connect(dsn) as conn:
-        out = {
-            (period, tz): totals(conn, period, tz, at=at)
+        hosts = [h for (h,) in conn.execute("SELECT DISTINCT host FROM netstats.samples")]
+        out: dict = {
+            (period, tz, host): totals(conn, period, tz, host=host, at=at)
             for period in ("today", "month", "all", "7d")
             for tz in ("UTC", "Asia/Kathmandu", "America/St_Johns")
+            for host in hosts
         }
-        # Tiers 1 to 4: revision 0005 adds tier 0 beside them.
         out["rows"] = conn.execute(
-            "SELECT (SELECT count(*) FROM netstats.samples), "
-            "(SELECT sum(hashtext(r::text)) FROM netstats.rollups r WHERE tier > 0)"
+            "SELECT (SELECT count(*) FROM netstats.samples), (SELECT sum(hashtext(r::text))"
+            " FROM netstats.rollups r WHERE tier > 0 AND host <> '')"
         ).fetchone()
     return out
+
+
+def all_hosts_add_up(dsn: str, figures: dict) -> None:
+    """At the newest revision, totals over all hosts (the fleet series) are each host's."""
+    at = T0 + timedelta(days=3)
+    with psycopg.connect(dsn) as conn:
+        for period in ("today", "month", "all", "7d"):
+            for tz in ("UTC", "Asia/Kathmandu", "America/St_Johns"):
+                each = [v for k, v in figures.items() if k[:2] == (period, tz)]
+                every = totals(conn, period, tz, at=at)
+                for key in ("bytes_sent", "bytes_recv", "samples"):
+                    assert every[key] == sum(t[key] for t in each), (period, tz, key)
 
 
 def test_a_database_populated_under_0001_upgrades_in_place_with_identical_totals(fresh):
@@ -205,11 +220,14 @@ def test_a_database_populated_under_0001_upgrades_in_place_with_identical_totals
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(IMPLAUSIBLE)
     before = figures(dsn)
-    assert before[("all", "UTC")]["bytes_sent"] == 2 * 4000 * 100 + 2**62
+    assert sum(v["bytes_sent"] for k, v in before.items() if k[:2] == ("all", "UTC")) == (
+        2 * 4000 * 100 + 2**62
+    )
 
     db.upgrade(dsn)
 
     assert figures(dsn) == before
+    all_hosts_add_up(dsn, before)
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == (
             head(),
@@ -244,11 +262,12 @@ def test_a_database_populated_under_0002_upgrades_in_place_with_identical_totals
             ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
     db.downgrade(dsn, "0002")
     before = figures(dsn)
-    assert before[("all", "UTC")]["bytes_sent"] == 2 * 4000 * 100
+    assert before[("all", "UTC", "bot-1")]["bytes_sent"] == 4000 * 100
 
     db.upgrade(dsn)
 
     assert figures(dsn) == before
+    all_hosts_add_up(dsn, before)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SELECT netstats_quota_set('plan', 10000000, 'day', tz => 'Asia/Tokyo')")
         (used,) = conn.execute(

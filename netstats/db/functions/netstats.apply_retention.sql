@@ -14,7 +14,7 @@ BEGIN
     INTO cutoff FROM netstats.settings FOR UPDATE;
   -- One index range per series instead of a scan of the whole table.
   DELETE FROM netstats.samples s
-   USING (SELECT DISTINCT host, iface FROM netstats.rollups WHERE tier = 4) series
+   USING (SELECT DISTINCT host, iface FROM netstats.rollups WHERE tier = 4 AND host <> '') series
    WHERE s.host = series.host AND s.iface = series.iface AND s.sampled_at < cutoff;
   GET DIAGNOSTICS deleted = ROW_COUNT;
   UPDATE netstats.settings SET raw_purged_before = greatest(raw_purged_before, cutoff);

@@ -42,7 +42,7 @@ BEGIN
            AND r.bucket_start < hi AND r.bucket_start > lo - interval '32 days'
         UNION ALL
         SELECT * FROM netstats.rollups r
-         WHERE only_host IS NULL AND r.tier = 4
+         WHERE only_host IS NULL AND r.tier = 4 AND r.host <> ''
            AND r.bucket_start < hi AND r.bucket_start > lo - interval '32 days'
       ) r
      WHERE (only_iface IS NULL OR r.iface = only_iface)

@@ -3,6 +3,10 @@
 -- every window in one query. The quotas read all of theirs at once; a total passes
 -- one-element arrays and adds its series up; the top hosts group them.
 --
+-- A window whose host is '' reads the fleet series (host '' and iface '': every series
+-- added up by ingest), so a total over all hosts walks one series instead of each host's.
+-- Only a cut 5-minute bucket of it is opened into the raw samples of every series.
+--
 -- Walks the rollup tiers top-down (month, day, hour, 15 minutes, 5 minutes). A bucket whose
 -- samples all lie inside the window (first_at >= lo and last_at <= hi) is used whole; only a
 -- bucket cut by an edge is opened into the next tier, and a cut leaf into its raw samples. An
@@ -54,7 +58,7 @@ BEGIN
           AND r.bucket_start <= w.hi AND r.bucket_start > w.lo - interval '32 days'
        UNION ALL
        SELECT * FROM netstats.rollups r
-        WHERE w.host IS NULL AND r.tier = 4
+        WHERE w.host IS NULL AND r.tier = 4 AND r.host <> ''
           AND r.bucket_start <= w.hi AND r.bucket_start > w.lo - interval '32 days'
      ) r
      WHERE (w.iface IS NULL OR r.iface = w.iface)
@@ -101,8 +105,17 @@ BEGIN
       FROM pieces p
       CROSS JOIN kept
       CROSS JOIN LATERAL (
+        -- a cut leaf of the fleet: the samples of every series that reported that month
+        SELECT m.host, m.iface FROM netstats.rollups m
+         WHERE p.host = '' AND m.tier = 4 AND m.host <> ''
+           AND m.bucket_start = netstats.bucket_start(4::smallint, p.bucket_start)
+           AND m.last_at >= p.bucket_start AND m.first_at <= p.hi
+        UNION ALL
+        SELECT p.host, p.iface WHERE p.host <> ''
+      ) m
+      CROSS JOIN LATERAL (
         SELECT * FROM netstats.samples s
-         WHERE s.host = p.host AND s.iface = p.iface
+         WHERE s.host = m.host AND s.iface = m.iface
            AND s.sampled_at >= greatest(p.bucket_start, p.lo)
            AND s.sampled_at < netstats.bucket_end(p.tier, p.bucket_start)
            AND s.sampled_at <= p.hi

@@ -7,6 +7,7 @@ AS $$
   SELECT r.host, r.iface, min(r.first_at), max(r.last_at)
     FROM netstats.rollups r
    WHERE r.tier = 4  -- the coarsest tier holds every series, for good
+     AND r.host <> ''  -- not the fleet series, everyone's sum
    GROUP BY r.host, r.iface
    ORDER BY r.host, r.iface
 $$;

@@ -92,15 +92,27 @@ BEGIN
           FROM fresh
          GROUP BY host, iface, 4
       ),
+      -- The fleet series (host and iface ''): every series added up, so that totals over
+      -- all hosts read one series, not each host's.
+      everyone AS (
+        SELECT * FROM fives
+        UNION ALL
+        SELECT 0::smallint, '', '', f.bucket_start, pg_catalog.sum(f.samples),
+               pg_catalog.sum(f.bytes_sent), pg_catalog.sum(f.bytes_recv), pg_catalog.sum(f.seconds),
+               pg_catalog.min(f.first_at), pg_catalog.max(f.last_at), pg_catalog.min(f.covers_from),
+               pg_catalog.max(f.peak_bytes_per_s)
+          FROM fives f
+         GROUP BY f.bucket_start
+      ),
       -- Coarser tiers are sums of this batch's 5-minute buckets, not of its samples again.
       buckets AS (
-        SELECT * FROM fives
+        SELECT * FROM everyone
         UNION ALL
         SELECT t.tier, f.host, f.iface, netstats.bucket_start(t.tier, f.bucket_start),
                pg_catalog.sum(f.samples), pg_catalog.sum(f.bytes_sent), pg_catalog.sum(f.bytes_recv),
                pg_catalog.sum(f.seconds), pg_catalog.min(f.first_at), pg_catalog.max(f.last_at),
                pg_catalog.min(f.covers_from), pg_catalog.max(f.peak_bytes_per_s)
-          FROM fives f
+          FROM everyone f
          CROSS JOIN (VALUES (1::smallint), (2::smallint), (3::smallint), (4::smallint)) AS t(tier)
          GROUP BY t.tier, f.host, f.iface, 4
       ),

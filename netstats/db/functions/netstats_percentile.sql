@@ -7,7 +7,8 @@
 -- holds `at` counts with what it has so far. Only measured buckets (those with samples in
 -- the period) are ranked: an agent that was down adds no zeros. The 5-minute rollups serve
 -- every whole bucket, so the figures stay exact after raw retention; a bucket cut by the
--- period's edge is read from raw samples while they are kept.
+-- period's edge is read from raw samples while they are kept. All hosts and interfaces
+-- read the fleet series (host ''): one row a bucket, however many hosts there are.
 CREATE FUNCTION public.netstats_percentile(
   period text DEFAULT 'cycle',
   tz text DEFAULT 'UTC',
@@ -33,6 +34,7 @@ DECLARE
   fraction constant double precision := netstats_percentile.pct / 100;
   commit_rate constant double precision := netstats_percentile.commit_bytes_per_s;
   calendar constant boolean := netstats_percentile.period IN ('today', 'week', 'month', 'year', 'cycle');
+  fleet constant boolean := netstats_percentile.host IS NULL AND netstats_percentile.iface IS NULL;
   p_start timestamptz;
   p_end timestamptz;
   lo timestamptz;
@@ -57,7 +59,7 @@ BEGIN
                                 netstats.check_zone(netstats_percentile.tz), upto) b;
   IF netstats_percentile.period = 'all' THEN
     SELECT min(r.covers_from) INTO p_start FROM netstats.rollups r
-     WHERE r.tier = 4
+     WHERE r.tier = 4 AND r.host <> ''
        AND (netstats_percentile.host IS NULL OR r.host = netstats_percentile.host)
        AND (netstats_percentile.iface IS NULL OR r.iface = netstats_percentile.iface);
   END IF;
@@ -74,11 +76,14 @@ BEGIN
 
   RETURN QUERY
   WITH series AS (
-    SELECT DISTINCT r.host, r.iface FROM netstats.rollups r
-     WHERE r.tier = 4
-       AND (netstats_percentile.host IS NULL OR r.host = netstats_percentile.host)
-       AND (netstats_percentile.iface IS NULL OR r.iface = netstats_percentile.iface)
-       AND r.last_at >= lo AND r.first_at <= upto
+    -- All hosts and interfaces: the fleet series, everyone's bytes added up by ingest.
+    SELECT '' AS host, '' AS iface WHERE fleet
+    UNION ALL
+    (SELECT DISTINCT r.host, r.iface FROM netstats.rollups r
+      WHERE NOT fleet AND r.tier = 4 AND r.host <> ''
+        AND (netstats_percentile.host IS NULL OR r.host = netstats_percentile.host)
+        AND (netstats_percentile.iface IS NULL OR r.iface = netstats_percentile.iface)
+        AND r.last_at >= lo AND r.first_at <= upto)
   ),
   fives AS (
     -- One index range per series.
@@ -100,8 +105,17 @@ BEGIN
       FROM fives f
      CROSS JOIN kept
      CROSS JOIN LATERAL (
+       -- the fleet's bucket: the samples of every series that reported that month
+       SELECT m.host, m.iface FROM netstats.rollups m
+        WHERE f.host = '' AND m.tier = 4 AND m.host <> ''
+          AND m.bucket_start = netstats.bucket_start(4::smallint, f.bucket_start)
+          AND m.last_at >= f.bucket_start AND m.first_at <= upto
+       UNION ALL
+       SELECT f.host, f.iface WHERE f.host <> ''
+     ) m
+     CROSS JOIN LATERAL (
        SELECT * FROM netstats.samples s
-        WHERE s.host = f.host AND s.iface = f.iface
+        WHERE s.host = m.host AND s.iface = m.iface
           AND s.sampled_at >= greatest(f.bucket_start, lo)
           AND s.sampled_at < f.bucket_start + interval '5 minutes'
           AND s.sampled_at <= upto

@@ -38,7 +38,10 @@ BEGIN
     SELECT x.n, sum(x.bytes_sent) AS bytes_sent, sum(x.bytes_recv) AS bytes_recv
       FROM netstats.window_sums(
       ARRAY(SELECT q.period_start FROM q ORDER BY q.n), ARRAY(SELECT upto FROM q ORDER BY q.n),
-      ARRAY(SELECT q.host FROM q ORDER BY q.n), ARRAY(SELECT q.iface FROM q ORDER BY q.n)) x
+      -- all hosts and interfaces: the fleet series
+      ARRAY(SELECT CASE WHEN q.host IS NULL AND q.iface IS NULL THEN '' ELSE q.host END
+              FROM q ORDER BY q.n),
+      ARRAY(SELECT q.iface FROM q ORDER BY q.n)) x
      GROUP BY x.n
   ),
   u AS (

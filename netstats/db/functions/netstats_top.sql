@@ -69,7 +69,7 @@ BEGIN
   PERFORM pg_catalog.set_config('timezone', zone, true);
   IF p_start IS NULL THEN  -- 'all': from the first sample
     SELECT min(r.first_at) INTO p_start FROM netstats.rollups r
-     WHERE r.tier = 4
+     WHERE r.tier = 4 AND r.host <> ''
        AND (netstats_top.host IS NULL OR r.host = netstats_top.host)
        AND (netstats_top.iface IS NULL OR r.iface = netstats_top.iface);
   END IF;

@@ -23,6 +23,7 @@ AS $$
 DECLARE
   upto constant timestamptz := coalesce(netstats_totals.at, now());
   calendar constant boolean := netstats_totals.period IN ('today', 'week', 'month', 'year', 'cycle');
+  fleet constant boolean := netstats_totals.host IS NULL AND netstats_totals.iface IS NULL;
   p_start timestamptz;
   p_end timestamptz;
   lo timestamptz;
@@ -52,7 +53,17 @@ BEGIN
          count(*) AS series
     INTO w
     FROM netstats.window_sums(
-      ARRAY[lo], ARRAY[upto], ARRAY[netstats_totals.host], ARRAY[netstats_totals.iface]) x;
+      ARRAY[lo], ARRAY[upto], ARRAY[CASE WHEN fleet THEN '' ELSE netstats_totals.host END],
+      ARRAY[netstats_totals.iface]) x;
+  IF fleet THEN
+    -- The fleet series holds everyone's seconds; they count once per interface that
+    -- reported in the window (its months' rows tell; at `at` = now, exactly those).
+    SELECT count(*) INTO w.series FROM (
+      SELECT DISTINCT r.host, r.iface FROM netstats.rollups r
+       WHERE r.tier = 4 AND r.host <> ''
+         AND r.bucket_start <= upto AND r.bucket_start > lo - interval '32 days'
+         AND r.last_at >= lo AND r.first_at <= upto) s;
+  END IF;
   IF netstats_totals.period = 'all' THEN
     p_start := w.covers_from;
   END IF;
