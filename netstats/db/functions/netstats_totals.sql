@@ -24,6 +24,7 @@ DECLARE
   upto constant timestamptz := coalesce(netstats_totals.at, now());
   calendar constant boolean := netstats_totals.period IN ('today', 'week', 'month', 'year', 'cycle');
   fleet constant boolean := netstats_totals.host IS NULL AND netstats_totals.iface IS NULL;
+  bounds record;
   p_start timestamptz;
   p_end timestamptz;
   lo timestamptz;
@@ -37,9 +38,11 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'at: expected a finite timestamp, got %s', upto);
   END IF;
-  SELECT b.period_start, b.period_end INTO p_start, p_end
-    FROM netstats.period_bounds(netstats_totals.period, netstats.check_zone(netstats_totals.tz),
-                                upto) b;
+  -- An expression, not a query: PL/pgSQL evaluates it without starting an executor.
+  bounds := netstats.period_bounds(netstats_totals.period, netstats.check_zone(netstats_totals.tz),
+                                   upto);
+  p_start := bounds.period_start;
+  p_end := bounds.period_end;
   -- Calendar periods include their start; rolling windows exclude theirs (timestamptz
   -- resolution is one microsecond).
   lo := CASE WHEN calendar THEN p_start

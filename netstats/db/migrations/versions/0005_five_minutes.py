@@ -32,7 +32,7 @@ branch_labels = None
 depends_on = None
 
 # The function files this revision ships (netstats.db.functions_digest()).
-FUNCTIONS_SHA256 = "2e8c9a12fee9c616cb03b2c5260510603c4de416c09ec53438817993453e9bff"
+FUNCTIONS_SHA256 = "8c7e17020bd800322ad5e2378e2f114e88acc7bc5b8f227bab35482e4474d09a"
 
 log = logging.getLogger("netstats.db")
 
