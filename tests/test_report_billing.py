@@ -13,6 +13,7 @@ from netstats.units import human_rate
 from tests.db.support import ingest, sample
 from tests.db.test_billing import expected_percentile, expected_top
 from tests.support.postgrest import serve
+from tests.test_report_lists import refusal as refused
 from tests.test_up_and_report import AT, clean_env, report
 
 
@@ -80,14 +81,7 @@ def test_top_days_hosts_and_hours(dsn, data):
 
 def test_billing_views_refuse_what_does_not_fit(dsn, conn):
     def refusal(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "netstats.cli", "report", *args],
-            env=clean_env(NETSTATS_DATABASE_URL=dsn),
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 2, done
-        return done.stderr.splitlines()[-1]
+        return refused(dsn, *args)
 
     assert refusal("--top", "day", "--begin", "2026-03-01") == (
         "netstats: --begin: not with --top; it reports one --period"
