@@ -417,12 +417,15 @@ def test_the_percentile_view_shows_what_netstats_percentile_returns(env, conn):
 
 def test_the_top_views_list_days_and_hosts_as_netstats_top_does(env, conn):
     seed(conn)
+    # The bot's zone where it is about noon: the seeded hours are in this month at any hour.
+    zone = noon_zone(datetime.now(UTC))
+    env.setenv("NETSTATS_TZ", zone)
     sent = ask(env, [{"name": "view", "type": 3, "value": "top_hosts"}], locale="ja")
     embed, values, _ = fields(sent)
     assert embed["title"] == "通信の多いホスト · 今月"
     rows = conn.execute(
         "SELECT key, bytes_total, bytes_sent, bytes_recv FROM netstats_top('month', %s, 'host')",
-        [TZ],
+        [zone],
     ).fetchall()
     assert (
         list(values)
@@ -443,7 +446,7 @@ def test_the_top_views_list_days_and_hosts_as_netstats_top_does(env, conn):
     embed, values, _ = fields(sent)
     assert embed["title"] == "Top days · This month"
     days = conn.execute(
-        "SELECT key, bytes_total FROM netstats_top('month', %s, 'day', host => 'bot-2')", [TZ]
+        "SELECT key, bytes_total FROM netstats_top('month', %s, 'day', host => 'bot-2')", [zone]
     ).fetchall()
     assert [name.split(". ")[1] for name in values] == [key for key, _ in days]
     assert sum(total for _, total in days) == 600 * 30  # the seeded 3 hours, whatever the day
