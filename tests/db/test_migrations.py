@@ -310,6 +310,47 @@ def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figure
             )
 
 
+def test_a_database_populated_under_0005_upgrades_in_place_with_identical_figures(fresh):
+    """0006 changes functions only (percentile and ingest): totals, percentiles and top lists
+    read as before, and ingest after the upgrade keeps every tier adding up."""
+    dsn = create_database(fresh, "populated")
+    db.upgrade(dsn)
+    at = T0 + timedelta(days=1)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for host in ("bot-1", "bot-2"):
+            ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
+    db.downgrade(dsn, "0005")
+    billing = (
+        ("SELECT * FROM netstats_percentile('month', 'Asia/Kathmandu', at => %s)", [at]),
+        ("SELECT * FROM netstats_percentile('24h', host => 'bot-1', at => %s)", [at]),
+        ("SELECT * FROM netstats_top('month', 'America/St_Johns', 'hour', 50, at => %s)", [at]),
+        ("SELECT * FROM netstats_top('month', 'UTC', 'iface', at => %s)", [at]),
+    )
+    with psycopg.connect(dsn) as conn:
+        before = figures(dsn), [conn.execute(q, args).fetchall() for q, args in billing]
+
+    db.upgrade(dsn)
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        assert (figures(dsn), [conn.execute(q, args).fetchall() for q, args in billing]) == before
+        all_hosts_add_up(dsn, before[0])
+        ingest(conn, every(T0 + timedelta(days=1), 500, step_s=7, host="bot-3"))
+        assert conn.execute(FIVES_HOLD_EVERY_QUARTER).fetchone() == (0,)
+        assert conn.execute(TIERS_ADD_UP).fetchone() == (0,)
+
+
+# Every tier holds the same samples and bytes per series and month as the one below it.
+TIERS_ADD_UP = """
+SELECT count(*) FROM (SELECT FROM (
+  SELECT tier, host, iface, netstats.bucket_start(4::smallint, bucket_start) AS month,
+         sum(samples) AS samples, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv
+    FROM netstats.rollups GROUP BY 1, 2, 3, 4
+) t
+GROUP BY host, iface, month
+HAVING count(DISTINCT (samples, sent, recv)) <> 1 OR count(*) <> 5) wrong
+"""
+
+
 @pytest.mark.pg_cron
 def test_the_cron_log_purge_keeps_other_applications_history(pg15_fresh):
     dsn = create_database(pg15_fresh, CRON_DB)

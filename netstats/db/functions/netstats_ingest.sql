@@ -105,10 +105,17 @@ BEGIN
          GROUP BY f.bucket_start
       ),
       -- Coarser tiers are sums of this batch's 5-minute buckets, not of its samples again.
+      -- netstats.bucket_start written out again: its calls cost ~4% of a batch of 500.
       buckets AS (
         SELECT * FROM everyone
         UNION ALL
-        SELECT t.tier, f.host, f.iface, netstats.bucket_start(t.tier, f.bucket_start),
+        SELECT t.tier, f.host, f.iface,
+               CASE t.tier
+                 WHEN 1 THEN pg_catalog.date_bin('15 minutes', f.bucket_start, '2000-01-01 00:00:00+00')
+                 WHEN 2 THEN pg_catalog.date_bin('1 hour', f.bucket_start, '2000-01-01 00:00:00+00')
+                 WHEN 3 THEN pg_catalog.date_bin('1 day', f.bucket_start, '2000-01-01 00:00:00+00')
+                 ELSE pg_catalog.timezone('UTC', pg_catalog.date_trunc('month', pg_catalog.timezone('UTC', f.bucket_start)))
+               END,
                pg_catalog.sum(f.samples), pg_catalog.sum(f.bytes_sent), pg_catalog.sum(f.bytes_recv),
                pg_catalog.sum(f.seconds), pg_catalog.min(f.first_at), pg_catalog.max(f.last_at),
                pg_catalog.min(f.covers_from), pg_catalog.max(f.peak_bytes_per_s)

@@ -7,8 +7,8 @@
 -- holds `at` counts with what it has so far. Only measured buckets (those with samples in
 -- the period) are ranked: an agent that was down adds no zeros. The 5-minute rollups serve
 -- every whole bucket, so the figures stay exact after raw retention; a bucket cut by the
--- period's edge is read from raw samples while they are kept. All hosts and interfaces
--- read the fleet series (host ''): one row a bucket, however many hosts there are.
+-- period's edge is summed by netstats.window_sums, as totals cut theirs. All hosts and
+-- interfaces read the fleet series (host ''): one row a bucket, however many hosts there are.
 CREATE FUNCTION public.netstats_percentile(
   period text DEFAULT 'cycle',
   tz text DEFAULT 'UTC',
@@ -39,6 +39,9 @@ DECLARE
   p_end timestamptz;
   lo timestamptz;
   n_buckets bigint := 0;
+  first_whole timestamptz;
+  last_bucket timestamptz;
+  edge_los timestamptz[];
 BEGIN
   IF NOT pg_catalog.isfinite(upto) THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
@@ -74,6 +77,18 @@ BEGIN
       - pg_catalog.date_bin('5 minutes', greatest(lo, p_start), '2000-01-01 00:00:00+00'))::bigint / 300 + 1);
   END IF;
 
+  -- The 5-minute buckets wholly inside [lo, upto] are read as they are; the two the edges
+  -- may cut (the one lo falls inside of, when lo is off the grid, and the one holding upto)
+  -- are windows of their own for netstats.window_sums, which cuts buckets for every total.
+  first_whole := CASE WHEN NOT pg_catalog.isfinite(lo) THEN lo
+                      ELSE pg_catalog.date_bin('5 minutes', lo - interval '1 microsecond', '2000-01-01 00:00:00+00')
+                           + interval '5 minutes' END;
+  last_bucket := pg_catalog.date_bin('5 minutes', upto, '2000-01-01 00:00:00+00');
+  edge_los := ARRAY[greatest(lo, last_bucket)];
+  IF first_whole > lo AND first_whole - interval '5 minutes' < last_bucket THEN
+    edge_los := edge_los || lo;
+  END IF;
+
   RETURN QUERY
   WITH series AS (
     -- All hosts and interfaces: the fleet series, everyone's bytes added up by ingest.
@@ -85,55 +100,35 @@ BEGIN
         AND (netstats_percentile.iface IS NULL OR r.iface = netstats_percentile.iface)
         AND r.last_at >= lo AND r.first_at <= upto)
   ),
-  fives AS (
-    -- One index range per series.
-    SELECT f.*, f.first_at >= lo AND f.last_at <= upto AS inside
+  parts AS (
+    -- One index range per series. Sums in double precision: exact below 2^53 bytes (9 PB)
+    -- a bucket, and the rates are doubles anyway.
+    SELECT f.bucket_start, f.bytes_sent::double precision AS sent,
+           f.bytes_recv::double precision AS recv
       FROM series s
      CROSS JOIN LATERAL (
-       SELECT * FROM netstats.rollups f
+       SELECT f.bucket_start, f.bytes_sent, f.bytes_recv FROM netstats.rollups f
         WHERE f.tier = 0 AND f.host = s.host AND f.iface = s.iface
-          AND f.bucket_start > lo - interval '5 minutes' AND f.bucket_start <= upto
-          AND f.last_at >= lo AND f.first_at <= upto
+          AND f.bucket_start >= first_whole AND f.bucket_start < last_bucket
        OFFSET 0
      ) f
-  ),
-  kept AS (SELECT k.raw_purged_before FROM netstats.settings k),
-  parts AS (
-    SELECT f.bucket_start, f.bytes_sent, f.bytes_recv FROM fives f WHERE f.inside
     UNION ALL
-    SELECT f.bucket_start, s.bytes_sent, s.bytes_recv
-      FROM fives f
-     CROSS JOIN kept
-     CROSS JOIN LATERAL (
-       -- the fleet's bucket: the samples of every series that reported that month
-       SELECT m.host, m.iface FROM netstats.rollups m
-        WHERE f.host = '' AND m.tier = 4 AND m.host <> ''
-          AND m.bucket_start = netstats.bucket_start(4::smallint, f.bucket_start)
-          AND m.last_at >= f.bucket_start AND m.first_at <= upto
-       UNION ALL
-       SELECT f.host, f.iface WHERE f.host <> ''
-     ) m
-     CROSS JOIN LATERAL (
-       SELECT * FROM netstats.samples s
-        WHERE s.host = m.host AND s.iface = m.iface
-          AND s.sampled_at >= greatest(f.bucket_start, lo)
-          AND s.sampled_at < f.bucket_start + interval '5 minutes'
-          AND s.sampled_at <= upto
-       OFFSET 0
-     ) s
-     WHERE NOT f.inside AND f.bucket_start >= kept.raw_purged_before
-    UNION ALL
-    -- A cut bucket whose raw samples are gone counts whole where it starts inside (as totals).
-    SELECT f.bucket_start, f.bytes_sent, f.bytes_recv
-      FROM fives f
-     CROSS JOIN kept
-     WHERE NOT f.inside AND f.bucket_start < kept.raw_purged_before
-       AND f.bucket_start >= lo AND f.bucket_start <= upto
+    SELECT pg_catalog.date_bin('5 minutes', e.lo, '2000-01-01 00:00:00+00'),
+           w.bytes_sent::double precision, w.bytes_recv::double precision
+      FROM pg_catalog.unnest(edge_los) WITH ORDINALITY AS e(lo, n)
+      JOIN netstats.window_sums(
+             edge_los,
+             ARRAY(SELECT least(pg_catalog.date_bin('5 minutes', x, '2000-01-01 00:00:00+00')
+                                + interval '5 minutes' - interval '1 microsecond', upto)
+                     FROM pg_catalog.unnest(edge_los) x),
+             pg_catalog.array_fill(CASE WHEN fleet THEN '' ELSE netstats_percentile.host END,
+                                   ARRAY[pg_catalog.cardinality(edge_los)]),
+             pg_catalog.array_fill(netstats_percentile.iface, ARRAY[pg_catalog.cardinality(edge_los)])
+           ) w ON w.n = e.n
   ),
   rates AS (
-    SELECT pg_catalog.sum(p.bytes_sent)::double precision / 300 AS sent,
-           pg_catalog.sum(p.bytes_recv)::double precision / 300 AS recv,
-           (pg_catalog.sum(p.bytes_sent) + pg_catalog.sum(p.bytes_recv))::double precision / 300 AS total
+    SELECT pg_catalog.sum(p.sent) / 300 AS sent, pg_catalog.sum(p.recv) / 300 AS recv,
+           (pg_catalog.sum(p.sent) + pg_catalog.sum(p.recv)) / 300 AS total
       FROM parts p
      GROUP BY p.bucket_start
   )
