@@ -8,7 +8,7 @@ bench checks the result against raw sums before measuring anything.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 
@@ -16,10 +16,10 @@ import psycopg
 # constant-folded and no two buckets look alike.
 GENERATE = """
 SELECT h.host, i.iface, t AS sampled_at, 10.0::double precision AS interval_s,
-       (1000 + mod(extract(epoch FROM t)::bigint * 7919 + h.n * 104729 + i.n * 1299709, 500000))::bigint AS bytes_sent,
-       (3000 + mod(extract(epoch FROM t)::bigint * 6007 + h.n * 15485863 + i.n * 32452843, 900000))::bigint AS bytes_recv
+       (1000 + mod(extract(epoch FROM t)::bigint * 7919 + h.n::bigint * 104729 + i.n * 1299709, 500000))::bigint AS bytes_sent,
+       (3000 + mod(extract(epoch FROM t)::bigint * 6007 + h.n::bigint * 15485863 + i.n * 32452843, 900000))::bigint AS bytes_recv
   FROM generate_series(1, %(hosts)s) AS h(n)
- CROSS JOIN LATERAL (SELECT 'bot-' || lpad(h.n::text, 3, '0') AS host) hh
+ CROSS JOIN LATERAL (SELECT 'bot-' || lpad(h.n::text, greatest(3, length(%(hosts)s::text)), '0') AS host) hh
  CROSS JOIN (VALUES (1, 'eth0'), (2, 'ens3')) AS i(n, iface)
  CROSS JOIN generate_series(%(start)s::timestamptz, %(end)s::timestamptz, interval '10 seconds') AS t
 """
@@ -81,3 +81,121 @@ def load(dsn: str, hosts: int, start: datetime, end: datetime, raw_from: datetim
         print(f"  loaded in {time.monotonic() - began:.0f} s", flush=True)
         assert row is not None
         return int(row[0])
+
+
+# A fleet too large to generate at 10 s for a year (1,000 hosts x 2 interfaces would be 6
+# billion samples): raw samples and 5-minute rows for the last `raw_days`, 15-minute rows for
+# the 35 days before, hour rows for the rest of the year, days and months above them all.
+# Older 15-minute and hour rows are written directly (90 and 360 samples, bytes from the same
+# kind of formula) and have no finer rows under them, as history from before a tier existed
+# has; the benched periods are cut on hours (Asia/Tokyo) except at `at`, which lies in the
+# raw window, so the walk never needs a finer row than the data set holds. Rows are written
+# oldest first, every series of an hour together, so a series' rows are spread over the
+# table as ingest spreads them.
+SYNTHETIC = """
+INSERT INTO netstats.rollups
+SELECT %(tier)s, hh.host, i.iface, t, %(per)s, b.sent, b.recv, %(per)s * 10.0, t,
+       t + (%(per)s - 1) * interval '10 seconds', t - interval '10 seconds',
+       (b.sent + b.recv) / 2000.0
+  FROM generate_series(%(start)s::timestamptz, %(end)s::timestamptz, %(step)s::interval) AS t
+ CROSS JOIN generate_series(1, %(hosts)s) AS h(n)
+ CROSS JOIN LATERAL (SELECT 'bot-' || lpad(h.n::text, greatest(3, length(%(hosts)s::text)), '0') AS host) hh
+ CROSS JOIN (VALUES (1, 'eth0'), (2, 'ens3')) AS i(n, iface)
+ CROSS JOIN LATERAL (SELECT %(per)s * (1000 + mod(extract(epoch FROM t)::bigint * 7919 + h.n::bigint * 104729 + i.n * 1299709, 500000))::bigint AS sent,
+                            %(per)s * (3000 + mod(extract(epoch FROM t)::bigint * 6007 + h.n::bigint * 15485863 + i.n * 32452843, 900000))::bigint AS recv) b
+ ORDER BY t
+"""
+# Coarser rows summed from finer ones over [start, end) only
+COARSER_FROM = """
+INSERT INTO netstats.rollups
+SELECT %(tier)s, host, iface, netstats.bucket_start(%(tier)s::smallint, bucket_start) AS b,
+       sum(samples), sum(bytes_sent), sum(bytes_recv), sum(seconds), min(first_at), max(last_at),
+       min(covers_from), max(peak_bytes_per_s)
+  FROM netstats.rollups WHERE tier = %(finer)s AND bucket_start >= %(start)s AND bucket_start < %(end)s
+ GROUP BY 2, 3, 4 ORDER BY b
+"""
+
+
+def load_fleet(dsn: str, hosts: int, now: datetime, raw_days: int = 2) -> int:
+    """`hosts` hosts x 2 interfaces over the year before `now` (see SYNTHETIC). Checks that
+    every tier adds up to the same bytes before returning the number of samples."""
+    end = now.replace(minute=0, second=0, microsecond=0)
+    raw_from = end - timedelta(days=raw_days)
+    quarters_from = raw_from - timedelta(days=35)
+    year_from = end.replace(hour=0, minute=0) - timedelta(days=365)
+    params = {"hosts": hosts}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("TRUNCATE netstats.samples, netstats.rollups")
+        began = time.monotonic()
+
+        def step(what: str, sql: str, **values: object) -> None:
+            conn.execute(sql, {**params, **values})
+            print(f"  {what} ({time.monotonic() - began:.0f} s)", flush=True)
+
+        step(
+            "hour rows before the 15-minute window",
+            SYNTHETIC,
+            tier=2,
+            per=360,
+            step="1 hour",
+            start=year_from,
+            end=quarters_from - timedelta(hours=1),
+        )
+        step(
+            "15-minute rows before the raw window",
+            SYNTHETIC,
+            tier=1,
+            per=90,
+            step="15 minutes",
+            start=quarters_from,
+            end=raw_from - timedelta(minutes=15),
+        )
+        raw = GENERATE.replace("%(start)s", "%(raw_from)s").replace("%(end)s", "%(raw_end)s")
+        step(
+            f"raw samples of the last {raw_days} days",
+            "INSERT INTO netstats.samples " + raw + " ORDER BY sampled_at",
+            raw_from=raw_from,
+            raw_end=end - timedelta(seconds=10),
+        )
+        step(
+            "5-minute rows of the raw window",
+            FIVES.format(generate=raw),
+            raw_from=raw_from,
+            raw_end=end - timedelta(seconds=10),
+        )
+        ranges = [
+            (1, 0, raw_from, end),
+            (2, 1, quarters_from, end),
+            (3, 2, year_from, end),
+            (4, 3, year_from, end),
+        ]
+        for tier, finer, lo, hi in ranges:
+            step(
+                f"tier {tier} from tier {finer}",
+                COARSER_FROM,
+                tier=tier,
+                finer=finer,
+                start=lo,
+                end=hi,
+            )
+        step("the fleet series", FLEET)
+        conn.execute("UPDATE netstats.settings SET raw_purged_before = %s", [raw_from])
+        sums = conn.execute(
+            "SELECT tier, sum(samples), sum(bytes_sent), sum(bytes_recv) FROM netstats.rollups"
+            " WHERE host <> '' AND bucket_start >= %s GROUP BY tier ORDER BY tier",
+            [raw_from],
+        ).fetchall()
+        raw_sums = conn.execute(
+            "SELECT count(*), sum(bytes_sent), sum(bytes_recv) FROM netstats.samples"
+        ).fetchone()
+        assert all(tuple(row[1:]) == tuple(raw_sums) for row in sums[:2]), (sums, raw_sums)
+        totals = conn.execute(
+            "SELECT tier, sum(samples), sum(bytes_sent), sum(bytes_recv) FROM netstats.rollups"
+            " WHERE tier >= 2 GROUP BY tier, host = '' ORDER BY tier"
+        ).fetchall()
+        assert len({tuple(row[1:]) for row in totals}) == 1, totals
+        conn.execute("VACUUM ANALYZE netstats.samples")
+        conn.execute("VACUUM ANALYZE netstats.rollups")
+        conn.execute("CHECKPOINT")
+        print(f"  loaded in {time.monotonic() - began:.0f} s", flush=True)
+        return int(totals[0][1])
