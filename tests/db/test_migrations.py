@@ -339,6 +339,58 @@ def test_a_database_populated_under_0005_upgrades_in_place_with_identical_figure
         assert conn.execute(TIERS_ADD_UP).fetchone() == (0,)
 
 
+def test_sums_over_every_host_equal_each_hosts_own_on_history_without_five_minute_rows(fresh):
+    """Top hosts and interface totals sum every host at once (no walk per host); on 15-minute
+    buckets whose raw samples were gone before 0005 (no 5-minute rows under them), cut by
+    `at`, they must still equal each host's own walk, leaf rule included."""
+    dsn = create_database(fresh, "populated")
+    db.upgrade(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for host in ("bot-1", "bot-2"):
+            for iface in ("eth0", "ens3"):
+                ingest(conn, every(T0 - timedelta(days=2), 2880, step_s=60, host=host, iface=iface))
+    db.downgrade(dsn, "0004")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE netstats.settings SET raw_retention = now() - %s::timestamptz", [T0])
+        conn.execute("SELECT netstats.apply_retention()")
+    db.upgrade(dsn)
+    with psycopg.connect(dsn) as conn:
+        for at in (
+            T0 - timedelta(hours=30, minutes=-7),
+            T0 - timedelta(minutes=52),
+            T0 + timedelta(hours=20, minutes=3),
+        ):
+            for period in ("today", "24h", "all"):
+                for tz in ("UTC", "Asia/Kathmandu"):
+                    each = {
+                        (h, i): totals(conn, period, tz, host=h, iface=i, at=at)
+                        for h in ("bot-1", "bot-2")
+                        for i in ("eth0", "ens3")
+                    }
+                    top = conn.execute(
+                        "SELECT key, bytes_sent, bytes_recv FROM netstats_top(%s, %s, 'iface', 10, at => %s)",
+                        [period, tz, at],
+                    ).fetchall()
+                    assert sorted(top) == sorted(
+                        (f"{h}/{i}", t["bytes_sent"], t["bytes_recv"])
+                        for (h, i), t in each.items()
+                        if t["samples"]
+                    ), (at, period, tz)
+                    eth0 = totals(conn, period, tz, iface="eth0", at=at)
+                    assert eth0["bytes_sent"] == sum(
+                        t["bytes_sent"] for (_, i), t in each.items() if i == "eth0"
+                    ), (at, period, tz)
+        # the case this is about: a 15-minute leaf cut by `at`, from rollups alone
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM netstats.rollups WHERE tier = 1 AND host <> '' AND bucket_start < %s"
+                " AND bucket_start NOT IN (SELECT bucket_start FROM netstats.rollups WHERE tier = 0)",
+                [T0 - timedelta(days=1)],
+            ).fetchone()[0]
+            > 0
+        )
+
+
 # Every tier holds the same samples and bytes per series and month as the one below it.
 TIERS_ADD_UP = """
 SELECT count(*) FROM (SELECT FROM (

@@ -115,12 +115,18 @@ def test_totals_equal_the_sum_of_the_samples(
         order = data.draw(st.permutations(samples))
         for i in range(0, len(order), batch):
             ingest(conn, list(order[i : i + batch]))
+        iface = data.draw(st.sampled_from(["eth0", "ens3"]))
+        theirs = [s for s in samples if s.iface == iface]
         for period, tz, at in queries:
             assert got(conn, period, tz, at) == expected(samples, period, tz, at, cycle_day), (
                 period,
                 tz,
                 at,
             )
+            # one interface of every host: summed for all hosts at once, not walked per host
+            assert got(conn, period, tz, at, iface=iface) == expected(
+                theirs, period, tz, at, cycle_day
+            ), (period, tz, at, iface)
         host = data.draw(st.sampled_from(["bot-1", "bot-2"]))
         period, tz, at = queries[0]
         mine = [s for s in samples if s.host == host]
@@ -154,6 +160,12 @@ def test_totals_stay_exact_after_retention_on_whole_hour_edges(
             tz = data.draw(st.sampled_from(whole_hour_zones))
             at = at.replace(minute=0, second=0, microsecond=0) - US
             assert got(conn, period, tz, at) == expected(samples, period, tz, at, 1), (
+                period,
+                tz,
+                at,
+            )
+            theirs = [s for s in samples if s.iface == "eth0"]
+            assert got(conn, period, tz, at, iface="eth0") == expected(theirs, period, tz, at, 1), (
                 period,
                 tz,
                 at,

@@ -1,11 +1,16 @@
-"""Percentiles read whole 5-minute buckets directly; ingest cuts its buckets inline.
+"""Sums over every host read each edge once for all hosts; percentiles read whole buckets.
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-29
 
-No table, row or setting changes: every figure reads as before. The function files change:
+No row or setting changes: every figure reads as before.
 
+- An index on netstats.rollups (tier, bucket_start), tiers 1 to 4: a window over every host
+  (the top hosts and interfaces) looks up the buckets holding its edges once for all hosts
+  instead of walking each host's tiers: top hosts over 1,000 hosts for a month took 64 ms,
+  now 16 (netstats.window_sums; windows of one host or the fleet series still walk theirs).
+  Ingest adds to the index only when a 15-minute or coarser bucket opens.
 - netstats_percentile reads the 5-minute buckets wholly inside the period straight from the
   tier (one index range per series, added up per bucket in double precision: exact below
   2^53 bytes a bucket) and asks netstats.window_sums for the two buckets the period's edges
@@ -17,20 +22,24 @@ No table, row or setting changes: every figure reads as before. The function fil
 Functions are re-created from netstats/db/functions/ by checksum after the upgrade, as always.
 """
 
+from alembic import op
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 # The function files this revision ships (netstats.db.functions_digest()).
-FUNCTIONS_SHA256 = "fc30be00ed9b7ee9f6efa8874390c08cb569c8aa52be3ff03e696b35f1cfeb06"
+FUNCTIONS_SHA256 = "f695205168e3ef2bd805a71a1dc4f4293dc7c8d75446011ae001f972ff9aac56"
 
 
 def upgrade() -> None:
-    pass  # the function files are the change
+    op.execute(
+        "CREATE INDEX rollups_by_time ON netstats.rollups (tier, bucket_start) WHERE tier > 0"
+    )
 
 
 def downgrade() -> None:
-    # The functions stay as they are: 0005's schema is this one, and netstats never moves a
-    # database's functions back (an older netstats refuses a database at 0006).
-    pass
+    # The functions stay as they are (netstats never moves a database's functions back; an
+    # older netstats refuses a database at 0006). 0005's window_sums walks every host.
+    op.execute("DROP INDEX netstats.rollups_by_time")
