@@ -11,6 +11,11 @@
 --
 -- `seconds` is the bucket's monitored seconds, as in netstats_totals: the samples' intervals
 -- summed, divided by the number of interfaces that reported in the bucket.
+--
+-- only_host '' reads the fleet series (every series added up by ingest: one walk however
+-- many hosts there are; a cut 5-minute bucket of it opens into every series' raw samples),
+-- as window_sums does. Its rows cannot tell how many interfaces reported, so `seconds` is
+-- null there: netstats_top, which ranks bytes, asks for it; netstats_series does not.
 CREATE FUNCTION netstats.bucket_sums(
   lo timestamptz, hi timestamptz, starts timestamptz[], only_host text, only_iface text
 )
@@ -82,8 +87,17 @@ BEGIN
       FROM pieces p
       CROSS JOIN kept
       CROSS JOIN LATERAL (
+        -- a cut leaf of the fleet: the samples of every series that reported that month
+        SELECT m.host, m.iface FROM netstats.rollups m
+         WHERE p.host = '' AND m.tier = 4 AND m.host <> ''
+           AND m.bucket_start = netstats.bucket_start(4::smallint, p.bucket_start)
+           AND m.last_at >= p.bucket_start AND m.first_at < hi
+        UNION ALL
+        SELECT p.host, p.iface WHERE p.host <> ''
+      ) m
+      CROSS JOIN LATERAL (
         SELECT * FROM netstats.samples s
-         WHERE s.host = p.host AND s.iface = p.iface
+         WHERE s.host = m.host AND s.iface = m.iface
            AND s.sampled_at >= greatest(p.bucket_start, lo)
            AND s.sampled_at < least(netstats.bucket_end(p.tier, p.bucket_start), hi)
         OFFSET 0
@@ -101,7 +115,9 @@ BEGIN
   sums AS (
     SELECT pg_catalog.width_bucket(p.at, starts) AS k, pg_catalog.sum(p.bytes_sent) AS sent,
            pg_catalog.sum(p.bytes_recv) AS recv, pg_catalog.sum(p.samples) AS n,
-           pg_catalog.sum(p.seconds) / pg_catalog.count(DISTINCT (p.host, p.iface)) AS monitored
+           CASE WHEN only_host <> '' OR only_host IS NULL
+                THEN pg_catalog.sum(p.seconds) / pg_catalog.count(DISTINCT (p.host, p.iface))
+           END AS monitored
       FROM parts p
      GROUP BY 1
   )

@@ -3,8 +3,8 @@
 -- Keys: '2026-03-08' for a day, '2026-03-08T01:00-05:00' for an hour (the offset tells the
 -- two 01:00s of a DST change apart), the host name, 'host/iface'. bucket_start is the day's
 -- or hour's start, null for hosts and interfaces. Days and hours are summed by one tier walk
--- (netstats.bucket_sums), hosts and interfaces by another (netstats.window_sums): exact at any
--- zone's edges.
+-- (netstats.bucket_sums; of the fleet series over all hosts), hosts and interfaces by
+-- netstats.window_sums: exact at any zone's edges.
 CREATE FUNCTION public.netstats_top(
   period text DEFAULT 'month',
   tz text DEFAULT 'UTC',
@@ -89,7 +89,10 @@ BEGIN
   SELECT pg_catalog.to_char(starts[b.k], CASE netstats_top.by WHEN 'day' THEN 'YYYY-MM-DD'
                                                              ELSE 'YYYY-MM-DD"T"HH24:MITZH:TZM' END),
          starts[b.k], b.bytes_sent, b.bytes_recv, b.bytes_sent + b.bytes_recv
-    FROM netstats.bucket_sums(lo, upto + interval '1 microsecond', starts, netstats_top.host,
+    FROM netstats.bucket_sums(lo, upto + interval '1 microsecond', starts,
+                              -- all hosts and interfaces: the fleet series
+                              CASE WHEN netstats_top.host IS NULL AND netstats_top.iface IS NULL
+                                   THEN '' ELSE netstats_top.host END,
                               netstats_top.iface) b
    ORDER BY 5 DESC, 2
    LIMIT netstats_top.n;

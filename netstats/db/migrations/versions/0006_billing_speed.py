@@ -11,6 +11,8 @@ No row or setting changes: every figure reads as before.
   instead of walking each host's tiers: top hosts over 1,000 hosts for a month took 64 ms,
   now 16 (netstats.window_sums; windows of one host or the fleet series still walk theirs).
   Ingest adds to the index only when a 15-minute or coarser bucket opens.
+- Top days and hours over all hosts walk the fleet series (netstats.bucket_sums takes host
+  '' as window_sums does): a month's top days over 1,000 hosts took 3.7 s, now 1.4 ms.
 - netstats_percentile reads the 5-minute buckets wholly inside the period straight from the
   tier (one index range per series, added up per bucket in double precision: exact below
   2^53 bytes a bucket) and asks netstats.window_sums for the two buckets the period's edges
@@ -30,7 +32,7 @@ branch_labels = None
 depends_on = None
 
 # The function files this revision ships (netstats.db.functions_digest()).
-FUNCTIONS_SHA256 = "f695205168e3ef2bd805a71a1dc4f4293dc7c8d75446011ae001f972ff9aac56"
+FUNCTIONS_SHA256 = "e766d1e22d659ead304a592f176c6abf7b7899c378461ec875f5ff877b152d8c"
 
 
 def upgrade() -> None:
