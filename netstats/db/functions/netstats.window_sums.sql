@@ -158,7 +158,9 @@ BEGIN
           AND c.bucket_start <= p.hi
        OFFSET 0
      ) c
-     WHERE (p.n, p.tier, c.host, c.iface, p.bucket_start) IN (
+     -- NOT ... NOT IN: a hash of the cut buckets, always. IN became a semi-join that the
+     -- planner, guessing one cut row, ran as a loop over all of them for every child.
+     WHERE NOT (p.n, p.tier, c.host, c.iface, p.bucket_start) NOT IN (
              SELECT k.n, k.tier, k.host, k.iface, k.bucket_start FROM cuts k)
   ),
   fives AS (  -- under a cut 15-minute bucket that is no leaf

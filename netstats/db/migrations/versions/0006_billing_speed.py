@@ -35,7 +35,7 @@ branch_labels = None
 depends_on = None
 
 # The function files this revision ships (netstats.db.functions_digest()).
-FUNCTIONS_SHA256 = "7a945922fde26efab1e7d8e2c821b024cc1262f451964f073c942ae55e0d5bd7"
+FUNCTIONS_SHA256 = "727d5767f4ea746ea4d944af12fe2476ea699b77b2cc2392c67c39a1f017c5ea"
 
 
 def upgrade() -> None:
