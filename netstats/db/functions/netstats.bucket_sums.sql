@@ -115,7 +115,7 @@ BEGIN
   sums AS (
     SELECT pg_catalog.width_bucket(p.at, starts) AS k, pg_catalog.sum(p.bytes_sent) AS sent,
            pg_catalog.sum(p.bytes_recv) AS recv, pg_catalog.sum(p.samples) AS n,
-           CASE WHEN only_host <> '' OR only_host IS NULL
+           CASE WHEN only_host IS DISTINCT FROM ''
                 THEN pg_catalog.sum(p.seconds) / pg_catalog.count(DISTINCT (p.host, p.iface))
            END AS monitored
       FROM parts p

@@ -134,7 +134,7 @@ BEGIN
              pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object('host', f.host, 'iface', f.iface))
         INTO inserted, newest, series
         FROM fives f;
-      IF inserted < pg_catalog.jsonb_array_length(batch) OR newest > pg_catalog.now() + interval '5 minutes' THEN
+      IF newest > pg_catalog.now() + interval '5 minutes' THEN
         RAISE EXCEPTION USING ERRCODE = '22023';  -- explained below
       END IF;
       EXIT;

@@ -42,6 +42,7 @@ DECLARE
   first_whole timestamptz;
   last_bucket timestamptz;
   edge_los timestamptz[];
+  edge_his timestamptz[];
 BEGIN
   IF NOT pg_catalog.isfinite(upto) THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
@@ -85,8 +86,10 @@ BEGIN
                            + interval '5 minutes' END;
   last_bucket := pg_catalog.date_bin('5 minutes', upto, '2000-01-01 00:00:00+00');
   edge_los := ARRAY[greatest(lo, last_bucket)];
+  edge_his := ARRAY[upto];
   IF first_whole > lo AND first_whole - interval '5 minutes' < last_bucket THEN
     edge_los := edge_los || lo;
+    edge_his := edge_his || (first_whole - interval '1 microsecond');
   END IF;
 
   RETURN QUERY
@@ -117,10 +120,7 @@ BEGIN
            w.bytes_sent::double precision, w.bytes_recv::double precision
       FROM pg_catalog.unnest(edge_los) WITH ORDINALITY AS e(lo, n)
       JOIN netstats.window_sums(
-             edge_los,
-             ARRAY(SELECT least(pg_catalog.date_bin('5 minutes', x, '2000-01-01 00:00:00+00')
-                                + interval '5 minutes' - interval '1 microsecond', upto)
-                     FROM pg_catalog.unnest(edge_los) x),
+             edge_los, edge_his,
              pg_catalog.array_fill(CASE WHEN fleet THEN '' ELSE netstats_percentile.host END,
                                    ARRAY[pg_catalog.cardinality(edge_los)]),
              pg_catalog.array_fill(netstats_percentile.iface, ARRAY[pg_catalog.cardinality(edge_los)])

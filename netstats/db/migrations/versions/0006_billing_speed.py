@@ -35,7 +35,7 @@ branch_labels = None
 depends_on = None
 
 # The function files this revision ships (netstats.db.functions_digest()).
-FUNCTIONS_SHA256 = "727d5767f4ea746ea4d944af12fe2476ea699b77b2cc2392c67c39a1f017c5ea"
+FUNCTIONS_SHA256 = "25cc7bf19f1d455768ff8f6d87a02ae2397e61d21a8f851f38c9c5a007d64bac"
 
 
 def upgrade() -> None:
