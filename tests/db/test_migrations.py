@@ -310,16 +310,20 @@ def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figure
             )
 
 
-def test_a_database_populated_under_0005_upgrades_in_place_with_identical_figures(fresh):
-    """0006 changes functions only (percentile and ingest): totals, percentiles and top lists
-    read as before, and ingest after the upgrade keeps every tier adding up."""
+@pytest.mark.parametrize("previous", ["0005", "0006"])
+def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identical_figures(
+    fresh, previous
+):
+    """0006 (an index; percentile and ingest) and 0007 (window_sums in two queries) change no
+    row: totals, percentiles and top lists read as before, and ingest after the upgrade keeps
+    every tier adding up."""
     dsn = create_database(fresh, "populated")
     db.upgrade(dsn)
     at = T0 + timedelta(days=1)
     with psycopg.connect(dsn, autocommit=True) as conn:
         for host in ("bot-1", "bot-2"):
             ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
-    db.downgrade(dsn, "0005")
+    db.downgrade(dsn, previous)
     billing = (
         ("SELECT * FROM netstats_percentile('month', 'Asia/Kathmandu', at => %s)", [at]),
         ("SELECT * FROM netstats_percentile('24h', host => 'bot-1', at => %s)", [at]),
