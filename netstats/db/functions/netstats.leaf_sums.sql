@@ -37,14 +37,12 @@ BEGIN
                              pg_catalog.unnest(ifaces), pg_catalog.unnest(starts))
                   AS p(n, lo, hi, tier, host, iface, bucket_start)
   ),
-  kept AS (SELECT s.raw_purged_before FROM netstats.settings s),
   parts AS (
     SELECT p.n, p.tier, p.bucket_start, s.host, s.iface, 1 AS samples, s.bytes_sent, s.bytes_recv, s.interval_s AS seconds,
            s.sampled_at AS first_at, s.sampled_at AS last_at,
            s.sampled_at - s.interval_s * interval '1 second' AS covers_from,
            (s.bytes_sent::double precision + s.bytes_recv) / s.interval_s AS peak_bytes_per_s
       FROM p
-     CROSS JOIN kept
      CROSS JOIN LATERAL (
        SELECT m.host, m.iface FROM netstats.rollups m
         WHERE p.host = '' AND m.tier = 4 AND m.host <> ''
@@ -61,19 +59,19 @@ BEGIN
           AND s.sampled_at <= p.hi
        OFFSET 0
      ) s
-     WHERE p.bucket_start >= kept.raw_purged_before
+     -- (a subquery, run once: the leaves retention left alone are picked before any lookup)
+     WHERE p.bucket_start >= (SELECT k.raw_purged_before FROM netstats.settings k)
     UNION ALL
     SELECT p.n, p.tier, p.bucket_start, r.host, r.iface, r.samples, r.bytes_sent, r.bytes_recv, r.seconds, r.first_at,
            r.last_at, r.covers_from, r.peak_bytes_per_s
       FROM p
-     CROSS JOIN kept
      CROSS JOIN LATERAL (
        SELECT * FROM netstats.rollups r
         WHERE r.tier = p.tier AND r.host = p.host AND r.iface = p.iface
           AND r.bucket_start = p.bucket_start
        OFFSET 0
      ) r
-     WHERE p.bucket_start < kept.raw_purged_before
+     WHERE p.bucket_start < (SELECT k.raw_purged_before FROM netstats.settings k)
        AND p.bucket_start >= p.lo AND p.bucket_start <= p.hi
   )
   SELECT x.n, x.host, x.iface, sum(x.samples)::bigint, sum(x.bytes_sent)::bigint,

@@ -9,10 +9,13 @@ Functions only: no row, index or setting changes; every figure reads as before.
 - netstats.window_sums runs two queries, each only when a window needs it: the walk (windows
   of one host, or of the fleet series: every total) and the every-host query (top hosts and
   interfaces). One query held both, and starting the every-host part's plan cost each total
-  ~60 us of ~220 even when no window used it. A month of one host: 0.22 -> 0.15 ms; of every
-  host (the fleet series): 0.20 -> 0.13 ms (the function alone, 100-host set).
+  ~70 us of ~220 even when no window used it. The function alone, a Tokyo month, 100-host
+  set: one host 0.23 -> 0.15 ms, every host (the fleet series) 0.20 -> 0.14 ms; top hosts
+  unchanged (BENCHMARKS.md, "Re-measured").
 - The cut leaves of both queries are summed by a new netstats.leaf_sums (their raw samples, or
-  the whole leaf where retention removed them), called only when a window cuts one.
+  the whole leaf where retention removed them), whose query runs only when a window cuts one.
+- window_sums groups by hashing (enable_sort off): planned for the rows a walk finds, the
+  every-host query sorted ~20,000 rows at 1,000 hosts first (top hosts 15 -> 22 ms).
 
 Functions are re-created from netstats/db/functions/ by checksum after the upgrade, as always.
 """
@@ -23,7 +26,7 @@ branch_labels = None
 depends_on = None
 
 # The function files this revision ships (netstats.db.functions_digest()).
-FUNCTIONS_SHA256 = "8cf8761ac4869435db7a4d633bf3d3129c9532b0b354aa4310e1408f29f47cde"
+FUNCTIONS_SHA256 = "c643df353aee5747d318dbc859f958e7d7721b31a854f947e81cb2c8514210ee"
 
 
 def upgrade() -> None:
