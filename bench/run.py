@@ -165,7 +165,8 @@ def bench_billing(
 
 
 def bench_ingest(dsn: str, samples: int, lines: list[str]) -> None:
-    """An agent drains its backlog: each batch is 250 ticks of one host's two interfaces.
+    """An agent drains its backlog: each batch is 250 ticks of one host's two interfaces, in
+    the order the agent sends them (sorted by interface and time, as the database stores them).
 
     Each batch goes through netstats_ingest and, right after, the plain insert, so both see
     the same machine (this VM's speed drifts by 20% over seconds); three rounds, medians."""
@@ -173,21 +174,18 @@ def bench_ingest(dsn: str, samples: int, lines: list[str]) -> None:
     batches = []
     for b in range(samples // 500):
         host, tick0 = f"bot-{b % 20:03d}", (b // 20) * 250
-        batches.append(
-            json.dumps(
-                [
-                    {
-                        "host": host,
-                        "iface": ("eth0", "ens3")[i % 2],
-                        "sampled_at": (base + timedelta(seconds=10 * (tick0 + i // 2))).isoformat(),
-                        "interval_s": 10.0,
-                        "bytes_sent": (b * 500 + i) * 7 % 100000,
-                        "bytes_recv": (b * 500 + i) * 13 % 900000,
-                    }
-                    for i in range(500)
-                ]
-            )
-        )
+        ticks = [
+            {
+                "host": host,
+                "iface": ("eth0", "ens3")[i % 2],
+                "sampled_at": (base + timedelta(seconds=10 * (tick0 + i // 2))).isoformat(),
+                "interval_s": 10.0,
+                "bytes_sent": (b * 500 + i) * 7 % 100000,
+                "bytes_recv": (b * 500 + i) * 13 % 900000,
+            }
+            for i in range(500)
+        ]
+        batches.append(json.dumps(sorted(ticks, key=lambda s: (s["iface"], s["sampled_at"]))))
     n = len(batches) * 500
     ours, plain, ratios = [], [], []
     with psycopg.connect(dsn, autocommit=True) as conn:

@@ -102,6 +102,50 @@ def test_a_refused_sample_is_quarantined_and_never_blocks_the_queue(conn, dsn, t
     agent.close()
 
 
+class Recording(PostgresTransport):
+    """The real transport, keeping what it was asked to send."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(dsn)
+        self.batches: list[list[Sample]] = []
+
+    def ingest(self, samples: list[Sample]) -> dict[str, int]:
+        self.batches.append(list(samples))
+        return super().ingest(samples)
+
+
+def test_batches_go_in_the_order_the_database_stores_them_and_refusals_hit_the_right_sample(
+    conn, dsn, tmp_path
+):
+    """Interfaces interleave in the spool (one tick, then the next); batches are sent sorted
+    by host, interface and time, and a refusal's index still names the sample at fault."""
+
+    def two_ifaces() -> Reading:
+        reading = machine()
+        return Reading(
+            reading.boot_id,
+            reading.wall,
+            reading.monotonic,
+            {"eth0": reading.counters["eth0"], "ens3": reading.counters["eth0"]},
+            frozenset({"eth0", "ens3"}),
+        )
+
+    machine, transport = Machine(), Recording(dsn)
+    agent = make_agent(tmp_path, transport, machine=two_ifaces)
+    for _ in range(4):
+        agent.tick()
+    future = Sample("bot-1", "eth0", datetime.now(UTC) + timedelta(days=1), 10.0, 7, 7)
+    agent.spool.commit_tick([future], agent.spool.state())
+    agent.tick()
+    assert agent.flush() == 8
+    first = transport.batches[0]
+    assert [s.iface for s in first] == ["ens3"] * 4 + ["eth0"] * 5
+    assert first == sorted(first, key=lambda s: (s.host, s.iface, s.sampled_at))
+    assert [q.sample for q in agent.spool.status().quarantined] == [future]
+    assert totals(conn, "all")["samples"] == 8
+    agent.close()
+
+
 def test_supabase_transport_reaches_the_database_through_the_api(conn, dsn, tmp_path):
     with serve(dsn) as (url, up):
         agent = make_agent(tmp_path, SupabaseTransport(url, "agent-key"))
