@@ -1,7 +1,7 @@
 -- Sums of the cut leaves of netstats.window_sums (leaf k: window ns[k] = los[k] .. his[k], the
--- rollup row tiers[k], hosts[k], ifaces[k], starts[k]), one row per window and series: the raw
--- samples of each leaf that lie in its window, a row per leaf and series. A leaf of the fleet
--- series (host '') opens into the samples of every series that reported that month.
+-- rollup row tiers[k], hosts[k], ifaces[k], starts[k]), a row per leaf and series: the raw
+-- samples of the leaf that lie in its window. A leaf of the fleet series (host '') opens into
+-- the samples of every series that reported that month.
 --
 -- A leaf whose raw samples retention has removed counts whole when it starts inside its
 -- window: edges on 5-minute boundaries stay exact forever, other edges round.
@@ -38,8 +38,8 @@ BEGIN
                   AS p(n, lo, hi, tier, host, iface, bucket_start)
   ),
   parts AS (
-    SELECT p.n, p.tier, p.bucket_start, s.host, s.iface, 1 AS samples, s.bytes_sent, s.bytes_recv, s.interval_s AS seconds,
-           s.sampled_at AS first_at, s.sampled_at AS last_at,
+    SELECT p.n, p.tier, p.bucket_start, s.host, s.iface, 1 AS samples, s.bytes_sent,
+           s.bytes_recv, s.interval_s AS seconds, s.sampled_at AS first_at, s.sampled_at AS last_at,
            s.sampled_at - s.interval_s * interval '1 second' AS covers_from,
            (s.bytes_sent::double precision + s.bytes_recv) / s.interval_s AS peak_bytes_per_s
       FROM p
@@ -62,8 +62,8 @@ BEGIN
      -- (a subquery, run once: the leaves retention left alone are picked before any lookup)
      WHERE p.bucket_start >= (SELECT k.raw_purged_before FROM netstats.settings k)
     UNION ALL
-    SELECT p.n, p.tier, p.bucket_start, r.host, r.iface, r.samples, r.bytes_sent, r.bytes_recv, r.seconds, r.first_at,
-           r.last_at, r.covers_from, r.peak_bytes_per_s
+    SELECT p.n, p.tier, p.bucket_start, r.host, r.iface, r.samples, r.bytes_sent, r.bytes_recv,
+           r.seconds, r.first_at, r.last_at, r.covers_from, r.peak_bytes_per_s
       FROM p
      CROSS JOIN LATERAL (
        SELECT * FROM netstats.rollups r
