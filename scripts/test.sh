@@ -8,27 +8,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+. scripts/setup.sh
 
 PG=/usr/lib/postgresql/15
 if [ ! -x "$PG/bin/postgres" ] || [ ! -f "$PG/lib/pg_cron.so" ] \
    || [ ! -f /usr/share/postgresql/15/extension/pgtap.control ] || ! command -v ip >/dev/null \
    || [ ! -x /usr/bin/chromium ] || ! command -v faketime >/dev/null; then
-  step "installing PostgreSQL 15, pg_cron, pgTAP, iproute2, Chromium and faketime with apt"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    postgresql-15 postgresql-15-cron postgresql-15-pgtap iproute2 chromium faketime >/dev/null
+  apt_install "PostgreSQL 15, pg_cron, pgTAP, iproute2, Chromium and faketime" \
+    postgresql-15 postgresql-15-cron postgresql-15-pgtap iproute2 chromium faketime
 fi
-
-PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
-if [ ! -x .venv/bin/python ]; then
-  step "creating .venv with $("$PYTHON" --version)"
-  "$PYTHON" -m venv .venv
-fi
-step "installing netstats and its dev tools into .venv"
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+make_venv
 
 step "ruff"
 .venv/bin/ruff check .
