@@ -51,6 +51,13 @@ SELECT tier, '', '', bucket_start, sum(samples), sum(bytes_sent), sum(bytes_recv
 """
 
 
+# The daily partitions of [lo, hi] (ingest makes its own; this loader writes rows directly)
+PARTITIONS = """
+SELECT netstats.add_partitions(ARRAY(
+  SELECT generate_series(%(lo)s::timestamptz, %(hi)s::timestamptz + interval '1 day', interval '1 day')))
+"""
+
+
 def load(dsn: str, hosts: int, start: datetime, end: datetime, raw_from: datetime) -> int:
     """Samples every 10 s in [start, end] for `hosts` hosts with two interfaces each; raw
     rows from raw_from on. Returns the number of samples the data set stands for."""
@@ -58,6 +65,7 @@ def load(dsn: str, hosts: int, start: datetime, end: datetime, raw_from: datetim
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("TRUNCATE netstats.samples, netstats.rollups")
         began = time.monotonic()
+        conn.execute(PARTITIONS, {"lo": raw_from, "hi": end})
         conn.execute(
             "INSERT INTO netstats.samples " + GENERATE.replace("%(start)s", "%(raw_from)s"),
             {**params, "raw_from": raw_from},
@@ -151,6 +159,7 @@ def load_fleet(dsn: str, hosts: int, now: datetime, raw_days: int = 2) -> int:
             end=raw_from - timedelta(minutes=15),
         )
         raw = GENERATE.replace("%(start)s", "%(raw_from)s").replace("%(end)s", "%(raw_end)s")
+        conn.execute(PARTITIONS, {"lo": raw_from, "hi": end})
         step(
             f"raw samples of the last {raw_days} days",
             "INSERT INTO netstats.samples " + raw + " ORDER BY sampled_at",

@@ -77,8 +77,9 @@ def sync_statements(applied: Mapping[str, str]) -> list[str]:
     return statements
 
 
-# A new owner needs CREATE on the schema while it takes over, not after. (No format('%s'):
-# offline SQL for Supabase's editor would double the %.)
+# A new owner needs CREATE on the schema while it takes over, not after; on netstats it
+# keeps it, to make the daily partitions of the raw samples (revision 0008). (No
+# format('%s'): offline SQL for Supabase's editor would double the %.)
 OWN_FUNCTIONS = """
 DO $$ DECLARE f regprocedure; BEGIN
   GRANT CREATE ON SCHEMA public, netstats TO netstats_owner;
@@ -87,7 +88,7 @@ DO $$ DECLARE f regprocedure; BEGIN
                    OR (p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'netstats\\_%'))
               AND p.proowner <> 'netstats_owner'::regrole
   LOOP EXECUTE 'ALTER FUNCTION ' || f::text || ' OWNER TO netstats_owner'; END LOOP;
-  REVOKE CREATE ON SCHEMA public, netstats FROM netstats_owner;
+  REVOKE CREATE ON SCHEMA public FROM netstats_owner;
 END $$"""
 
 

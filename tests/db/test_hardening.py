@@ -6,6 +6,7 @@ own), then calls every function it may call."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -17,7 +18,10 @@ from tests.db.support import T0, ingest, sample
 # pg_temp is searched first for types and relations unless the path lists it explicitly.
 PLANTED_TYPES = ["timestamptz", "jsonb", "text", "int8", "float8", "date", "name", "numeric"]
 PLANTED_TABLES = ["samples", "rollups", "settings", "function_files", "agent_hosts"]
-BATCH = json.dumps([sample(T0).to_json()])
+# T0 is stored before the attack; the next day's partition is made during it (by ingest, as
+# netstats_owner)
+NEW_DAY = T0 + timedelta(days=1)
+BATCH = json.dumps([sample(T0).to_json(), sample(NEW_DAY).to_json()])
 CALLS = {
     # the caller's own cast names pg_catalog, so that only code inside the functions can trip
     "netstats_agent": ["SELECT netstats_ingest(%s::pg_catalog.jsonb)"],
@@ -62,6 +66,7 @@ def test_planted_pg_temp_code_never_runs_as_the_owner(conn, dsn, role):
         sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(*map(sql.Identifier, (login, role)))
     )
     ingest(conn, [sample(T0)])  # so that totals and series open raw samples too
+    conn.execute(f"DROP TABLE IF EXISTS netstats.samples_{NEW_DAY:%Y%m%d}")
     notices: list[str] = []
     try:
         with psycopg.connect(dsn, user=login, autocommit=True) as attacker:
@@ -105,7 +110,7 @@ def test_functions_and_tables_belong_to_a_powerless_nologin_owner(conn):
                OR (p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'netstats\\_%')
            UNION
            SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c
-            WHERE c.relnamespace = 'netstats'::regnamespace AND c.relkind = 'r'
+            WHERE c.relnamespace = 'netstats'::regnamespace AND c.relkind IN ('r', 'p')
               AND c.relname <> 'alembic_version'"""
     ).fetchall()
     assert owners == [("netstats_owner",)]

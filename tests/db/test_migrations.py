@@ -310,12 +310,13 @@ def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figure
             )
 
 
-@pytest.mark.parametrize("previous", ["0005", "0006"])
+@pytest.mark.parametrize("previous", ["0005", "0006", "0007"])
 def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identical_figures(
     fresh, previous
 ):
-    """0006 (an index; percentile and ingest) and 0007 (window_sums in two queries) change no
-    row: totals, percentiles and top lists read as before, and ingest after the upgrade keeps
+    """0006 (an index; percentile and ingest), 0007 (window_sums in two queries) and 0008
+    (daily partitions of the raw samples, the old table attached as the first) change no row:
+    totals, percentiles and top lists read as before, and ingest after the upgrade keeps
     every tier adding up."""
     dsn = create_database(fresh, "populated")
     db.upgrade(dsn)
@@ -355,8 +356,9 @@ def test_sums_over_every_host_equal_each_hosts_own_on_history_without_five_minut
                 ingest(conn, every(T0 - timedelta(days=2), 2880, step_s=60, host=host, iface=iface))
     db.downgrade(dsn, "0004")
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("UPDATE netstats.settings SET raw_retention = now() - %s::timestamptz", [T0])
-        conn.execute("SELECT netstats.apply_retention()")
+        # retention as it ran at 0004 (today's netstats.apply_retention needs today's schema)
+        conn.execute("DELETE FROM netstats.samples WHERE sampled_at < %s", [T0])
+        conn.execute("UPDATE netstats.settings SET raw_purged_before = %s", [T0])
     db.upgrade(dsn)
     with psycopg.connect(dsn) as conn:
         for at in (
@@ -476,3 +478,39 @@ def test_a_role_that_may_not_create_pg_cron_migrates_and_is_told_how(pg15_fresh,
     with psycopg.connect(dsn) as conn:
         ingest(conn, every(T0, 3))
         assert totals(conn, "all")["samples"] == 3
+
+
+def test_rows_stored_before_0008_stay_in_one_partition_until_all_of_it_is_old(fresh):
+    """0008 attaches the old table as the first partition instead of copying its rows: none
+    is lost or doubled, and retention keeps it whole while any of it is young enough."""
+    dsn = create_database(fresh, "populated")
+    db.upgrade(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for host in ("bot-1", "bot-2"):
+            ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
+    db.downgrade(dsn, "0007")
+    before = figures(dsn)
+
+    db.upgrade(dsn)
+
+    assert figures(dsn) == before
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SET timezone = 'UTC'")
+        ((name, bound, rows),) = conn.execute(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid), (SELECT count(*) FROM netstats.samples)"
+            " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'netstats.samples'::regclass"
+        ).fetchall()
+        (tomorrow,) = conn.execute(
+            "SELECT date_bin('1 day', now(), '2000-01-01 00:00:00+00') + interval '1 day'"
+        ).fetchone()
+        assert (name, bound, rows) == (
+            f"samples_until_{tomorrow:%Y%m%d}",
+            f"FOR VALUES FROM (MINVALUE) TO ('{tomorrow:%Y-%m-%d %H:%M:%S}+00')",
+            8000,
+        )
+        # its samples are months old, but the partition ends tomorrow: it stays whole
+        conn.execute("UPDATE netstats.settings SET raw_retention = '1 day'")
+        kept = conn.execute("SELECT netstats.apply_retention()").fetchone()[0]
+        assert (kept["deleted_samples"], kept["raw_kept_from"]) == (0, "-infinity")
+        assert figures(dsn) == before

@@ -145,9 +145,9 @@ def test_totals_stay_exact_after_retention_on_whole_hour_edges(
         ingest(conn, samples)
         conn.execute("UPDATE netstats.settings SET raw_retention = now() - %s::timestamptz", [cut])
         deleted = conn.execute("SELECT netstats.apply_retention()").fetchone()[0]["deleted_samples"]
+        # whole UTC days go: those that end by the cut
         assert deleted == sum(
-            s.sampled_at < cut.replace(minute=cut.minute // 15 * 15, second=0, microsecond=0)
-            for s in samples
+            s.sampled_at < cut.replace(hour=0, minute=0, second=0, microsecond=0) for s in samples
         )
         whole_hour_zones = [
             "UTC",

@@ -57,7 +57,7 @@ def test_api_roles_cannot_touch_tables(conn, role, table):
 
 def test_every_table_has_row_level_security(conn):
     rows = conn.execute(
-        "SELECT relname, relrowsecurity FROM pg_class WHERE relnamespace = 'netstats'::regnamespace AND relkind = 'r'"
+        "SELECT relname, relrowsecurity FROM pg_class WHERE relnamespace = 'netstats'::regnamespace AND relkind IN ('r', 'p')"
     ).fetchall()
     assert {name for name, _ in rows} >= {"samples", "rollups", "settings", "function_files"}
     assert all(secure for _, secure in rows), rows

@@ -100,6 +100,9 @@ BEGIN
          WHERE s.host = m.host AND s.iface = m.iface
            AND s.sampled_at >= greatest(p.bucket_start, lo)
            AND s.sampled_at < least(netstats.bucket_end(p.tier, p.bucket_start), hi)
+           -- lo and hi alone are known when the query starts: only the daily partitions
+           -- between them are opened (the bounds above change per leaf and prune later)
+           AND s.sampled_at >= lo AND s.sampled_at < hi
         OFFSET 0
       ) s
      WHERE p.leaf AND NOT p.whole AND p.bucket_start >= kept.raw_purged_before

@@ -17,6 +17,7 @@ DECLARE
   newest timestamptz;
   series jsonb;
   bad record;
+  partitioned boolean := false;  -- the batch's days were given partitions
 BEGIN
   IF batch IS NULL OR pg_catalog.jsonb_typeof(batch) <> 'array' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
@@ -151,6 +152,15 @@ BEGIN
                               AND s.sampled_at = (x.v ->> 'sampled_at')::timestamptz);
       WHEN data_exception OR integrity_constraint_violation THEN
         PERFORM netstats.check_samples(netstats_ingest.samples);
+        -- Every sample is valid: a check violation is a day with no partition yet (23514
+        -- too), made here (or by a concurrent batch) and the batch stored again, once.
+        -- Costs nothing while partitions exist.
+        IF SQLSTATE = '23514' AND NOT partitioned THEN
+          PERFORM netstats.add_partitions(ARRAY(
+            SELECT x.sampled_at FROM pg_catalog.jsonb_to_recordset(batch) AS x(sampled_at timestamptz)));
+          partitioned := true;
+          CONTINUE;
+        END IF;
         IF SQLSTATE = '22003' THEN
           -- Every sample is valid, yet a rollup's sum would pass 9.2 EB: only samples whose
           -- intervals overlap, thousands of times, get there.

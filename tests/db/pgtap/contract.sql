@@ -2,7 +2,11 @@
 SELECT plan(36);
 
 SELECT has_schema('netstats');
-SELECT tables_are('netstats', ARRAY['samples', 'rollups', 'settings', 'function_files', 'agent_hosts', 'alembic_version', 'quotas', 'alerts']);
+-- (the daily partitions of samples are tables too: the set is of the tables that are none)
+SELECT set_eq($$SELECT relname::text FROM pg_class
+                WHERE relnamespace = 'netstats'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition$$,
+              ARRAY['samples', 'rollups', 'settings', 'function_files', 'agent_hosts', 'alembic_version', 'quotas', 'alerts'],
+              'netstats holds these tables, and partitions of samples');
 SELECT col_type_is('netstats', 'samples', 'sampled_at', 'timestamp with time zone', 'samples.sampled_at is timestamp with time zone');
 SELECT col_type_is('netstats', 'samples', 'interval_s', 'double precision', 'samples.interval_s is double precision');
 SELECT col_type_is('netstats', 'samples', 'bytes_sent', 'bigint', 'samples.bytes_sent is bigint');
