@@ -29,15 +29,16 @@ AS $$
 DECLARE
   -- Where every leaf's samples lie, known when the query starts: only the daily partitions
   -- of netstats.samples between these are opened (each leaf's own bounds prune later, after
-  -- every partition's scan was set up: ~3 us a partition and statement).
-  raw_lo constant timestamptz := (SELECT pg_catalog.min(greatest(b, l))
-                                    FROM ROWS FROM (pg_catalog.unnest(starts),
-                                                    pg_catalog.unnest(los)) AS x(b, l));
-  raw_hi constant timestamptz := (SELECT pg_catalog.max(h) FROM pg_catalog.unnest(his) AS h);
+  -- every partition's scan was set up).
+  raw_lo timestamptz;
+  raw_hi timestamptz;
 BEGIN
   IF pg_catalog.cardinality(ns) = 0 THEN
     RETURN;
   END IF;
+  SELECT pg_catalog.min(greatest(x.b, x.l)), pg_catalog.max(x.h) INTO raw_lo, raw_hi
+    FROM ROWS FROM (pg_catalog.unnest(starts), pg_catalog.unnest(los), pg_catalog.unnest(his))
+         AS x(b, l, h);
   RETURN QUERY
   WITH p AS (
     SELECT * FROM ROWS FROM (pg_catalog.unnest(ns), pg_catalog.unnest(los), pg_catalog.unnest(his),

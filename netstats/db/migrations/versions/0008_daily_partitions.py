@@ -33,7 +33,7 @@ branch_labels = None
 depends_on = None
 
 # The function files this revision ships (netstats.db.functions_digest()).
-FUNCTIONS_SHA256 = "a03a3efa6be492c315c9ee708f7b2e9deb43bdc269c80f31493874b73b08a7ea"
+FUNCTIONS_SHA256 = "e054b1329652bc502be8f8533bfe5a58510e6d3be8e0df22d637ff1ac2ecb7ba"
 
 API_ROLES = "PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader"
 
