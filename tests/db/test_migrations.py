@@ -13,7 +13,7 @@ from psycopg.rows import dict_row
 
 from netstats import db
 from tests.conftest import CRON_DB, create_database, start
-from tests.db.support import T0, every, ingest, totals
+from tests.db.support import T0, every, ingest, sample, totals
 
 OBJECTS = """
 SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname = 'netstats'
@@ -164,6 +164,13 @@ def test_offline_sql_builds_a_working_database(fresh):
             head(),
         )
         assert conn.execute("SELECT bytes_total FROM netstats_totals('all')").fetchone() == (0,)
+        # the functions are the files as written: a new day gets its partition, and a
+        # refusal names the element (offline SQL once doubled every % in them)
+        assert ingest(conn, [sample(T0)]) == {"inserted": 1, "duplicates": 0}
+        with pytest.raises(
+            psycopg.errors.InvalidParameterValue, match=r"^samples\[0\]\.interval_s"
+        ):
+            ingest(conn, [sample(T0, interval_s=0)])
     db.upgrade(dsn)  # a later `netstats db upgrade` takes over from the pasted state
     assert [name for name, *_ in applied(dsn)] == sorted(db.function_files())
 
