@@ -226,7 +226,10 @@ class Agent:
         which counts from the last state the spool stored."""
         try:
             self.tick()
-            if self.clock() >= self.next_upload:
+            # Due at the tick nearest the upload time: the last upload set it a few ms after
+            # its own tick (reading, spooling), and due to the millisecond it would wait a
+            # whole interval more at every upload (70 s, not 60).
+            if self.clock() >= self.next_upload - self.settings.interval_s / 2:
                 self.flush(deadline=self.clock() + self.settings.interval_s)
         except NetstatsError as exc:
             log.error("%s", exc)

@@ -69,6 +69,29 @@ def test_uploads_come_every_upload_period_and_at_the_stop_not_every_tick(conn, d
     agent.close()
 
 
+def test_uploads_keep_their_period_when_a_tick_takes_time(conn, dsn, tmp_path):
+    """Time passes inside a cycle (reading, spooling, the spool's cap check) before the next
+    upload's time is set: it must still be due at the tick a period later, not one interval
+    after it (the fleet bench saw uploads every 70 s with NETSTATS_UPLOAD_EVERY=60)."""
+    now = [0.0]
+
+    def clock() -> float:  # a millisecond passes at every look
+        now[0] += 0.001
+        return now[0]
+
+    settings = AgentSettings(
+        host="bot-1", interval_s=10, upload_every_s=60, spool=tmp_path / "spool.sqlite3"
+    )
+    agent = Agent(settings, PostgresTransport(dsn), read=Machine(), clock=clock)
+    stored = []
+    for tick in range(19):  # the body of Agent.run's loop, on its 10 s grid
+        now[0] = tick * 10.0
+        agent.cycle()
+        stored.append(totals(conn, "all")["samples"])
+    assert stored == [0] * 6 + [6] * 6 + [12] * 6 + [18]
+    agent.close()
+
+
 def test_an_unreachable_database_keeps_every_sample_and_backs_off(conn, dsn, tmp_path):
     agent = make_agent(
         tmp_path, PostgresTransport("postgresql://postgres@/netstats?host=/nonexistent")
