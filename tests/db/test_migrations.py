@@ -217,13 +217,21 @@ def all_hosts_add_up(dsn: str, figures: dict) -> None:
                     assert every[key] == sum(t[key] for t in each), (period, tz, key)
 
 
-def test_a_database_populated_under_0001_upgrades_in_place_with_identical_totals(fresh):
-    dsn = create_database(fresh, "populated")
+def populated_at(cluster, revision: str) -> str:
+    """A database at `revision` holding two hosts' samples (4,000 each, a minute apart, from
+    two days before T0), stored at head and moved down: the rows every upgrade test starts
+    from."""
+    dsn = create_database(cluster, "populated")
     db.upgrade(dsn)
     with psycopg.connect(dsn, autocommit=True) as conn:
         for host in ("bot-1", "bot-2"):
             ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
-    db.downgrade(dsn, "0001")
+    db.downgrade(dsn, revision)
+    return dsn
+
+
+def test_a_database_populated_under_0001_upgrades_in_place_with_identical_totals(fresh):
+    dsn = populated_at(fresh, "0001")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(IMPLAUSIBLE)
     before = figures(dsn)
@@ -262,12 +270,7 @@ SELECT count(*) FROM netstats.rollups q
 
 def test_a_database_populated_under_0002_upgrades_in_place_with_identical_totals(fresh):
     """0003 adds quotas and alerts beside the samples: every total reads as before."""
-    dsn = create_database(fresh, "populated")
-    db.upgrade(dsn)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for host in ("bot-1", "bot-2"):
-            ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
-    db.downgrade(dsn, "0002")
+    dsn = populated_at(fresh, "0002")
     before = figures(dsn)
     assert before[("all", "UTC", "bot-1")]["bytes_sent"] == 4000 * 100
 
@@ -325,13 +328,8 @@ def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identic
     (daily partitions of the raw samples, the old table attached as the first) change no row:
     totals, percentiles and top lists read as before, and ingest after the upgrade keeps
     every tier adding up."""
-    dsn = create_database(fresh, "populated")
-    db.upgrade(dsn)
+    dsn = populated_at(fresh, previous)
     at = T0 + timedelta(days=1)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for host in ("bot-1", "bot-2"):
-            ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
-    db.downgrade(dsn, previous)
     billing = (
         ("SELECT * FROM netstats_percentile('month', 'Asia/Kathmandu', at => %s)", [at]),
         ("SELECT * FROM netstats_percentile('24h', host => 'bot-1', at => %s)", [at]),
@@ -490,12 +488,7 @@ def test_a_role_that_may_not_create_pg_cron_migrates_and_is_told_how(pg15_fresh,
 def test_rows_stored_before_0008_stay_in_one_partition_until_all_of_it_is_old(fresh):
     """0008 attaches the old table as the first partition instead of copying its rows: none
     is lost or doubled, and retention keeps it whole while any of it is young enough."""
-    dsn = create_database(fresh, "populated")
-    db.upgrade(dsn)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for host in ("bot-1", "bot-2"):
-            ingest(conn, every(T0 - timedelta(days=2), 4000, step_s=60, host=host))
-    db.downgrade(dsn, "0007")
+    dsn = populated_at(fresh, "0007")
     before = figures(dsn)
 
     db.upgrade(dsn)
