@@ -320,14 +320,14 @@ def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figure
             )
 
 
-@pytest.mark.parametrize("previous", ["0005", "0006", "0007"])
+@pytest.mark.parametrize("previous", ["0005", "0006", "0007", "0008"])
 def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identical_figures(
     fresh, previous
 ):
-    """0006 (an index; percentile and ingest), 0007 (window_sums in two queries) and 0008
-    (daily partitions of the raw samples, the old table attached as the first) change no row:
-    totals, percentiles and top lists read as before, and ingest after the upgrade keeps
-    every tier adding up."""
+    """0006 (an index; percentile and ingest), 0007 (window_sums in two queries), 0008
+    (daily partitions of the raw samples, the old table attached as the first) and 0009 (the
+    rollups copied into a partition per tier group) change no row: totals, percentiles and
+    top lists read as before, and ingest after the upgrade keeps every tier adding up."""
     dsn = populated_at(fresh, previous)
     at = T0 + timedelta(days=1)
     billing = (

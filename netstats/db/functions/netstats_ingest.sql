@@ -98,28 +98,46 @@ BEGIN
       ),
       -- Coarser tiers are sums of this batch's 5-minute buckets, not of its samples again.
       -- netstats.bucket_start written out again: its calls cost ~4% of a batch of 500.
-      buckets AS (
-        SELECT * FROM everyone
-        UNION ALL
+      coarse AS (
         SELECT t.tier, f.host, f.iface,
                CASE t.tier
                  WHEN 1 THEN pg_catalog.date_bin('15 minutes', f.bucket_start, '2000-01-01 00:00:00+00')
                  WHEN 2 THEN pg_catalog.date_bin('1 hour', f.bucket_start, '2000-01-01 00:00:00+00')
                  WHEN 3 THEN pg_catalog.date_bin('1 day', f.bucket_start, '2000-01-01 00:00:00+00')
                  ELSE pg_catalog.timezone('UTC', pg_catalog.date_trunc('month', pg_catalog.timezone('UTC', f.bucket_start)))
-               END,
-               pg_catalog.sum(f.samples), pg_catalog.sum(f.bytes_sent), pg_catalog.sum(f.bytes_recv),
-               pg_catalog.sum(f.seconds), pg_catalog.min(f.first_at), pg_catalog.max(f.last_at),
-               pg_catalog.min(f.covers_from), pg_catalog.max(f.peak_bytes_per_s)
+               END AS bucket_start,
+               pg_catalog.sum(f.samples) AS samples, pg_catalog.sum(f.bytes_sent) AS bytes_sent,
+               pg_catalog.sum(f.bytes_recv) AS bytes_recv, pg_catalog.sum(f.seconds) AS seconds,
+               pg_catalog.min(f.first_at) AS first_at, pg_catalog.max(f.last_at) AS last_at,
+               pg_catalog.min(f.covers_from) AS covers_from,
+               pg_catalog.max(f.peak_bytes_per_s) AS peak_bytes_per_s
           FROM everyone f
          CROSS JOIN (VALUES (1::smallint), (2::smallint), (3::smallint), (4::smallint)) AS t(tier)
          GROUP BY t.tier, f.host, f.iface, 4
       ),
-      merged AS (
-        INSERT INTO netstats.rollups AS r
+      -- Each tier merges into its partition of netstats.rollups by that partition's key (the
+      -- parent has none: a key of its own would be a second index on every 5-minute row).
+      merged_fives AS (
+        INSERT INTO netstats.rollups_5m AS r
         SELECT tier, host, iface, bucket_start, samples, bytes_sent, bytes_recv, seconds,
                first_at, last_at, covers_from, peak_bytes_per_s
-          FROM buckets
+          FROM everyone
+         ORDER BY tier, host, iface, bucket_start  -- one lock order for concurrent batches
+        ON CONFLICT (tier, host, iface, bucket_start) DO UPDATE SET
+          samples = r.samples + excluded.samples,
+          bytes_sent = r.bytes_sent + excluded.bytes_sent,
+          bytes_recv = r.bytes_recv + excluded.bytes_recv,
+          seconds = r.seconds + excluded.seconds,
+          first_at = least(r.first_at, excluded.first_at),
+          last_at = greatest(r.last_at, excluded.last_at),
+          covers_from = least(r.covers_from, excluded.covers_from),
+          peak_bytes_per_s = greatest(r.peak_bytes_per_s, excluded.peak_bytes_per_s)
+      ),
+      merged AS (
+        INSERT INTO netstats.rollups_coarse AS r
+        SELECT tier, host, iface, bucket_start, samples, bytes_sent, bytes_recv, seconds,
+               first_at, last_at, covers_from, peak_bytes_per_s
+          FROM coarse
          ORDER BY tier, host, iface, bucket_start  -- one lock order for concurrent batches
         ON CONFLICT (tier, host, iface, bucket_start) DO UPDATE SET
           samples = r.samples + excluded.samples,
