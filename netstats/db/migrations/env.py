@@ -39,17 +39,19 @@ def run_offline() -> None:
 
 def run_online() -> None:
     engine = create_engine(sqlalchemy_url(configured_url()))
-    with engine.connect() as connection:
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
-        context.configure(
-            connection=connection, version_table_schema=SCHEMA, transactional_ddl=True
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-            finish(connection)
-        connection.commit()
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+            connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
+            context.configure(
+                connection=connection, version_table_schema=SCHEMA, transactional_ddl=True
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                finish(connection)
+            connection.commit()
+    finally:  # a refused migration too: its pooled connection would stay open until collected
+        engine.dispose()
 
 
 def finish(connection: Connection) -> None:
