@@ -320,14 +320,15 @@ def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figure
             )
 
 
-@pytest.mark.parametrize("previous", ["0005", "0006", "0007", "0008"])
+@pytest.mark.parametrize("previous", ["0005", "0006", "0007", "0008", "0009"])
 def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identical_figures(
     fresh, previous
 ):
     """0006 (an index; percentile and ingest), 0007 (window_sums in two queries), 0008
     (daily partitions of the raw samples, the old table attached as the first) and 0009 (the
-    rollups copied into a partition per tier group) change no row: totals, percentiles and
-    top lists read as before, and ingest after the upgrade keeps every tier adding up."""
+    rollups copied into a partition per tier group) and 0010 (services' series apart) change
+    no row: totals, percentiles and top lists read as before, and ingest after the upgrade
+    keeps every tier adding up."""
     dsn = populated_at(fresh, previous)
     at = T0 + timedelta(days=1)
     billing = (
@@ -514,3 +515,17 @@ def test_rows_stored_before_0008_stay_in_one_partition_until_all_of_it_is_old(fr
         kept = conn.execute("SELECT netstats.apply_retention()").fetchone()[0]
         assert (kept["deleted_samples"], kept["raw_kept_from"]) == (0, "-infinity")
         assert figures(dsn) == before
+
+
+def test_a_series_named_like_a_service_before_0010_is_refused_with_its_name(fresh):
+    """Its bytes are in its host's and the fleet's rows already: read as a service's from 0010
+    on, they would count twice."""
+    dsn = populated_at(fresh, "0009")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ingest(conn, [sample(T0, iface="service:x")])
+    with pytest.raises(Exception, match=r"these hold interface traffic: bot-1/service:x; rename"):
+        db.upgrade(dsn)
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == (
+            "0009",
+        )

@@ -50,7 +50,7 @@ BEGIN
          WHERE only_host IS NULL AND r.tier = 4 AND r.host <> ''
            AND r.bucket_start < hi AND r.bucket_start > lo - interval '32 days'
       ) r
-     WHERE (only_iface IS NULL OR r.iface = only_iface)
+     WHERE (r.iface = only_iface OR only_iface IS NULL AND r.iface NOT LIKE 'service:%')
        AND r.last_at >= lo AND r.first_at < hi
     UNION ALL
     -- LATERAL ... OFFSET 0: one index range per opened row, always (as in window_sums), and
@@ -90,6 +90,7 @@ BEGIN
         -- a cut leaf of the fleet: the samples of every series that reported that month
         SELECT m.host, m.iface FROM netstats.rollups m
          WHERE p.host = '' AND m.tier = 4 AND m.host <> ''
+           AND (m.iface LIKE 'service:%') = (p.iface = 'service:')
            AND m.bucket_start = netstats.bucket_start(4::smallint, p.bucket_start)
            AND m.last_at >= p.bucket_start AND m.first_at < hi
         UNION ALL

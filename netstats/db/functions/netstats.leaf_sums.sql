@@ -55,6 +55,7 @@ BEGIN
      CROSS JOIN LATERAL (
        SELECT m.host, m.iface FROM netstats.rollups m
         WHERE p.host = '' AND m.tier = 4 AND m.host <> ''
+          AND (m.iface LIKE 'service:%') = (p.iface = 'service:')
           AND m.bucket_start = netstats.bucket_start(4::smallint, p.bucket_start)
           AND m.last_at >= p.bucket_start AND m.first_at <= p.hi
        UNION ALL

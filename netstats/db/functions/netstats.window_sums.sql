@@ -70,7 +70,8 @@ BEGIN
        CROSS JOIN LATERAL (VALUES (w.lo), (w.hi)) AS x(edge)
        CROSS JOIN LATERAL (
          SELECT * FROM netstats.rollups f
-          WHERE f.tier = t.tier AND f.host = '' AND f.iface = ''
+          WHERE f.tier = t.tier AND f.host = ''
+            AND f.iface = CASE WHEN w.iface LIKE 'service:%' THEN 'service:' ELSE '' END
             AND f.bucket_start = netstats.bucket_start(t.tier, x.edge)
          OFFSET 0
        ) f
@@ -92,7 +93,7 @@ BEGIN
           WHERE r.tier = e.tier AND r.tier > 0 AND r.bucket_start = e.bucket_start AND r.host <> ''
          OFFSET 0
        ) r
-       WHERE (e.iface IS NULL OR r.iface = e.iface)
+       WHERE (r.iface = e.iface OR e.iface IS NULL AND r.iface NOT LIKE 'service:%')
          AND r.last_at >= e.lo AND r.first_at <= e.hi
          AND NOT (r.first_at >= e.lo AND r.last_at <= e.hi)
     ),
@@ -108,7 +109,7 @@ BEGIN
             AND r.host <> ''
          OFFSET 0
        ) r
-       WHERE w.host IS NULL AND (w.iface IS NULL OR r.iface = w.iface)
+       WHERE w.host IS NULL AND (r.iface = w.iface OR w.iface IS NULL AND r.iface NOT LIKE 'service:%')
       UNION ALL
       SELECT p.n, p.lo, p.hi, c.*
         FROM (SELECT DISTINCT n, lo, hi, tier, bucket_start FROM cuts WHERE tier > 1) p
@@ -199,7 +200,7 @@ BEGIN
             AND r.bucket_start <= w.hi AND r.bucket_start > w.lo - interval '32 days'
          OFFSET 0
        ) r
-       WHERE w.host IS NOT NULL AND (w.iface IS NULL OR r.iface = w.iface)
+       WHERE w.host IS NOT NULL AND (r.iface = w.iface OR w.iface IS NULL AND r.iface NOT LIKE 'service:%')
          AND r.last_at >= w.lo AND r.first_at <= w.hi
       UNION ALL
       -- LATERAL ... OFFSET 0: one index range per opened bucket, always. Left to itself the

@@ -84,17 +84,20 @@ BEGIN
           FROM fresh
          GROUP BY host, iface, 4
       ),
-      -- The fleet series (host and iface ''): every series added up, so that totals over
-      -- all hosts read one series, not each host's.
+      -- The fleet series (host and iface ''): every interface's series added up, so that
+      -- totals over all hosts read one series, not each host's. Services' series (iface
+      -- 'service:<name>', a part of some interface's traffic) have one of their own, host ''
+      -- and iface 'service:'.
       everyone AS (
         SELECT * FROM fives
         UNION ALL
-        SELECT 0::smallint, '', '', f.bucket_start, pg_catalog.sum(f.samples),
+        SELECT 0::smallint, '', CASE WHEN f.iface LIKE 'service:%' THEN 'service:' ELSE '' END,
+               f.bucket_start, pg_catalog.sum(f.samples),
                pg_catalog.sum(f.bytes_sent), pg_catalog.sum(f.bytes_recv), pg_catalog.sum(f.seconds),
                pg_catalog.min(f.first_at), pg_catalog.max(f.last_at), pg_catalog.min(f.covers_from),
                pg_catalog.max(f.peak_bytes_per_s)
           FROM fives f
-         GROUP BY f.bucket_start
+         GROUP BY 3, f.bucket_start
       ),
       -- Coarser tiers are sums of this batch's 5-minute buckets, not of its samples again.
       -- netstats.bucket_start written out again: its calls cost ~4% of a batch of 500.

@@ -65,7 +65,8 @@ BEGIN
     SELECT min(r.covers_from) INTO p_start FROM netstats.rollups r
      WHERE r.tier = 4 AND r.host <> ''
        AND (netstats_percentile.host IS NULL OR r.host = netstats_percentile.host)
-       AND (netstats_percentile.iface IS NULL OR r.iface = netstats_percentile.iface);
+       AND (r.iface = netstats_percentile.iface
+            OR netstats_percentile.iface IS NULL AND r.iface NOT LIKE 'service:%');
   END IF;
   -- Calendar periods include their start; rolling windows exclude theirs (as totals do).
   lo := CASE WHEN calendar THEN p_start
@@ -100,7 +101,8 @@ BEGIN
     (SELECT DISTINCT r.host, r.iface FROM netstats.rollups r
       WHERE NOT fleet AND r.tier = 4 AND r.host <> ''
         AND (netstats_percentile.host IS NULL OR r.host = netstats_percentile.host)
-        AND (netstats_percentile.iface IS NULL OR r.iface = netstats_percentile.iface)
+        AND (r.iface = netstats_percentile.iface
+             OR netstats_percentile.iface IS NULL AND r.iface NOT LIKE 'service:%')
         AND r.last_at >= lo AND r.first_at <= upto)
   ),
   parts AS (

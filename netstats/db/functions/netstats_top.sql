@@ -71,7 +71,7 @@ BEGIN
     SELECT min(r.first_at) INTO p_start FROM netstats.rollups r
      WHERE r.tier = 4 AND r.host <> ''
        AND (netstats_top.host IS NULL OR r.host = netstats_top.host)
-       AND (netstats_top.iface IS NULL OR r.iface = netstats_top.iface);
+       AND (r.iface = netstats_top.iface OR netstats_top.iface IS NULL AND r.iface NOT LIKE 'service:%');
   END IF;
   starts := ARRAY(SELECT b FROM pg_catalog.generate_series(
                     pg_catalog.date_trunc(netstats_top.by, p_start), upto,

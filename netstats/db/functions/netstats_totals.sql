@@ -63,7 +63,7 @@ BEGIN
     -- reported in the window (its months' rows tell; at `at` = now, exactly those).
     SELECT count(*) INTO w.series FROM (
       SELECT DISTINCT r.host, r.iface FROM netstats.rollups r
-       WHERE r.tier = 4 AND r.host <> ''
+       WHERE r.tier = 4 AND r.host <> '' AND r.iface NOT LIKE 'service:%'
          AND r.bucket_start <= upto AND r.bucket_start > lo - interval '32 days'
          AND r.last_at >= lo AND r.first_at <= upto) s;
   END IF;
