@@ -47,6 +47,7 @@ class AgentSettings:
     exclude: tuple[str, ...] = ()
     spool: Path = Path("netstats-spool.sqlite3")
     ceiling_bytes_per_s: float | None = None
+    services: tuple[str, ...] = ()  # NETSTATS_SERVICES: units or cgroup paths (agent/services.py)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> AgentSettings:
@@ -62,7 +63,20 @@ class AgentSettings:
                 if env.get("NETSTATS_CEILING_MBITS")
                 else None
             ),
+            services=services(env),
         )
+
+
+def services(env: Mapping[str, str] = os.environ) -> tuple[str, ...]:
+    """NETSTATS_SERVICES: systemd unit names, cgroup v2 paths, or globs over either."""
+    chosen = _globs(env.get("NETSTATS_SERVICES"))
+    for entry in chosen:
+        if ".." in entry.split("/"):
+            raise ConfigError(
+                "NETSTATS_SERVICES: expected unit names (mybot.service) or cgroup paths under "
+                f"the cgroup v2 root (system.slice/mybot.service), got {entry!r}"
+            )
+    return chosen
 
 
 def upload_every_s(env: Mapping[str, str] = os.environ) -> float:

@@ -60,6 +60,21 @@ class Backoff:
         self.failures, self.not_before = 0, 0.0
 
 
+def machine(settings: AgentSettings) -> Callable[[], Reading]:
+    """What a tick reads: the interfaces, and the services when NETSTATS_SERVICES names some
+    and this machine can count them (otherwise one line says why, and interfaces carry on)."""
+    read = Machine(settings.include, settings.exclude).read
+    if not settings.services:
+        return read
+    from netstats.agent.services import Services, ServicesUnavailable, with_services
+
+    try:
+        return with_services(read, Services(settings.services))
+    except ServicesUnavailable as exc:
+        log.warning("NETSTATS_SERVICES: %s; counting interfaces only", exc)
+        return read
+
+
 class Agent:
     def __init__(
         self,
@@ -73,7 +88,7 @@ class Agent:
         self.spool = Spool(settings.spool)
         # Read once: from here on every tick computes from this and writes it back.
         self.state = self.spool.state()
-        self.read = read or Machine(settings.include, settings.exclude).read
+        self.read = read or machine(settings)
         self.clock = clock
         self.backoff = Backoff(base_s=min(settings.interval_s, 5.0))
         self.routine = False

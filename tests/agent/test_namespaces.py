@@ -19,10 +19,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from netstats import db
 from netstats.agent.deltas import Counters
 from netstats.agent.spool import Spool
-from tests.conftest import create_database, start
 
 SENDER = textwrap.dedent(
     """
@@ -62,23 +60,6 @@ def make_namespace() -> str:
     sh("ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
     sh("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up")
     return name
-
-
-@pytest.fixture
-def namespaces() -> Iterator[list[str]]:
-    made: list[str] = []
-    yield made
-    for name in made:
-        subprocess.run(["ip", "netns", "del", name], check=False)
-
-
-@pytest.fixture
-def database(tmp_path):
-    cluster = start("pg15", tmp_path / "pg")
-    dsn = create_database(cluster, "counted")
-    db.upgrade(dsn)
-    yield cluster, dsn
-    cluster.stop()
 
 
 def kernel(ns: str, iface: str) -> tuple[int, int]:
