@@ -127,12 +127,20 @@ class Top:
     bytes_total: int
 
 
+SERVICE = "service:"  # the iface of a service's series (README, The SQL API)
+
+
 @dataclass(frozen=True, slots=True)
 class SeriesInfo:
     host: str
     iface: str
     first_seen: datetime
     last_seen: datetime
+
+    @property
+    def service(self) -> str | None:
+        """The service this series counts (NETSTATS_SERVICES), or None for an interface."""
+        return self.iface.removeprefix(SERVICE) if self.iface.startswith(SERVICE) else None
 
 
 class Reader:
@@ -223,6 +231,16 @@ class Reader:
 
     async def hosts(self) -> list[SeriesInfo]:
         return [_typed(SeriesInfo, row) for row in await self._call("netstats_hosts", {})]
+
+    async def services(
+        self, period: str, tz: str, host: str | None = None, at: datetime | None = None
+    ) -> list[tuple[str, Totals]]:
+        """Each service's totals on `host` (or over every host), largest first."""
+        names = sorted(
+            {n for s in await self.hosts() if (n := s.service) and host in (None, s.host)}
+        )
+        listed = [(n, await self.totals(period, tz, host, SERVICE + n, at)) for n in names]
+        return sorted(listed, key=lambda x: (-x[1].bytes_total, x[0]))
 
     async def quotas(self, tz: str, at: datetime | None = None) -> list[Quota]:
         rows = await self._call("netstats_quotas", {"tz": tz, "at": at})

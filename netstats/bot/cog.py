@@ -27,7 +27,7 @@ from netstats.bot.i18n import (
 )
 from netstats.config import AgentSettings, Database, alerts_every_s, commit_bytes_per_s
 from netstats.errors import ConfigError
-from netstats.reader import Alert, Reader, open_reader
+from netstats.reader import SERVICE, Alert, Reader, open_reader
 from netstats.report import matching
 
 if TYPE_CHECKING:  # the agent (psutil) is imported only when the bot runs it
@@ -80,6 +80,10 @@ class UnknownHost(app_commands.AppCommandError):
         self.host = host
 
 
+class InterfaceOrService(app_commands.AppCommandError):
+    """A service's traffic is counted on every interface: one or the other."""
+
+
 class NetStats(commands.Cog):
     def __init__(self, bot: commands.Bot, settings: BotSettings | None = None) -> None:
         self.bot = bot
@@ -130,13 +134,18 @@ class NetStats(commands.Cog):
         name="netstats", description=_("Show how much this bot's host sent and received")
     )
     @app_commands.rename(
-        period=_("period"), host=_("host"), interface=_("interface"), view=_("view")
+        period=_("period"),
+        host=_("host"),
+        interface=_("interface"),
+        view=_("view"),
+        service=_("service"),
     )
     @app_commands.describe(
         period=_("Which period; calendar periods follow the bot's time zone"),
         host=_("Only this host"),
         interface=_("Only this network interface"),
         view=_("What to show: totals, burstable billing, or where the traffic went"),
+        service=_("Only this service (a systemd unit the agent counts)"),
     )
     @app_commands.choices(
         period=[app_commands.Choice(name=_(name), value=value) for name, value in PERIOD_CHOICES],
@@ -151,11 +160,16 @@ class NetStats(commands.Cog):
         host: str | None = None,
         interface: str | None = None,
         view: str = "totals",
+        service: str | None = None,
     ) -> None:
         await interaction.response.defer(thinking=True)  # Discord allows 3 s; the rest waits
         assert self.reader is not None
         if host is not None and host not in {s.host for s in await self.reader.hosts()}:
             raise UnknownHost(host)
+        if service is not None:
+            if interface is not None:
+                raise InterfaceOrService()
+            interface = SERVICE + service
         tz = self.settings.tz
         period = period or VIEW_PERIODS[view]
         lang = language(interaction.locale)
@@ -176,7 +190,9 @@ class NetStats(commands.Cog):
             await interaction.followup.send(embed=answer)
             return
         quotas = matching(await self.reader.quotas(tz), host, interface)
-        answer = embed.build(totals, period, tz, host, interface, lang, quotas)
+        # what each service moved, beside a host's or every host's interfaces
+        services = await self.reader.services(period, tz, host) if interface is None else []
+        answer = embed.build(totals, period, tz, host, interface, lang, quotas, services)
         png = await chart.period_png(self.reader, period, tz, host, interface, totals)
         if png is None:
             await interaction.followup.send(embed=answer)
@@ -206,7 +222,24 @@ class NetStats(commands.Cog):
         if not await self._may_see(interaction):
             return []
         host = getattr(interaction.namespace, "host", None)
-        names = sorted({s.iface for s in await self.reader.hosts() if host in (None, s.host)})
+        names = sorted(
+            {s.iface for s in await self.reader.hosts() if host in (None, s.host) and not s.service}
+        )
+        return [
+            app_commands.Choice(name=n, value=n) for n in names if current.lower() in n.lower()
+        ][:25]
+
+    @netstats.autocomplete("service")
+    async def _services(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert self.reader is not None
+        if not await self._may_see(interaction):
+            return []
+        host = getattr(interaction.namespace, "host", None)
+        names = sorted(
+            {n for s in await self.reader.hosts() if (n := s.service) and host in (None, s.host)}
+        )
         return [
             app_commands.Choice(name=n, value=n) for n in names if current.lower() in n.lower()
         ][:25]
@@ -221,6 +254,8 @@ class NetStats(commands.Cog):
             message = text["guild_not_allowed"]
         elif isinstance(error, UnknownHost):
             message = text["unknown_host"].format(host=error.host)
+        elif isinstance(error, InterfaceOrService):
+            message = text["interface_or_service"]
         else:
             log.exception("/netstats failed", exc_info=error)
             message = text["failed"]

@@ -42,6 +42,7 @@ def build(
     iface: str | None,
     lang: str,
     quotas: Sequence[Quota] = (),
+    services: Sequence[tuple[str, Totals]] = (),
 ) -> discord.Embed:
     text = LABELS[lang]
     embed = discord.Embed(
@@ -67,12 +68,29 @@ def build(
     else:
         projection = text["not_projected"] if period not in CALENDAR_PERIODS else "—"
     embed.add_field(name=text["projection"], value=projection)
+    if services:
+        embed.add_field(name=text["services"], value=service_table(services), inline=False)
     for q in sorted(quotas, key=lambda q: -q.used_ratio)[:MAX_QUOTAS]:
         embed.add_field(**quota_field(q, text), inline=False)
         if q.thresholds_crossed or q.projected_exceed_at is not None:
             embed.colour = WARNING
     embed.set_footer(text="netstats · 1 GB = 1,000,000,000 bytes")
     return embed
+
+
+MAX_SERVICES = 10  # a field holds 1,024 characters
+
+
+def service_table(services: Sequence[tuple[str, Totals]]) -> str:
+    """One line per service, largest first: total, then sent and received."""
+    lines = [
+        f"`{name}` {human_bytes(t.bytes_total)} "
+        f"(↑ {human_bytes(t.bytes_sent)} ↓ {human_bytes(t.bytes_recv)})"
+        for name, t in services[:MAX_SERVICES]
+    ]
+    if len(services) > MAX_SERVICES:
+        lines.append(f"… +{len(services) - MAX_SERVICES}")
+    return "\n".join(lines)
 
 
 def _heading(

@@ -101,6 +101,17 @@ EXPECTED_PAYLOAD = {
                 },
             ],
         },
+        {
+            "type": 3,
+            "name": "service",
+            "name_localizations": {"ja": "サービス"},
+            "description": "Only this service (a systemd unit the agent counts)",
+            "description_localizations": {
+                "ja": "このサービスのみ（エージェントが計測する systemd ユニット）"
+            },
+            "required": False,
+            "autocomplete": True,
+        },
     ],
 }
 
@@ -274,6 +285,60 @@ def test_host_and_interface_autocomplete_from_netstats_hosts(env, conn):
         {"name": "bot-1", "value": "bot-1"},
         {"name": "bot-2", "value": "bot-2"},
     ]
+
+
+def seed_services(conn):
+    seed(conn)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
+    ingest(
+        conn,
+        every(
+            start, 600, sent=1_000_000, recv=500_000, host="bot-1", iface="service:mybot.service"
+        ),
+    )
+    ingest(conn, every(start, 600, sent=1_000, recv=0, host="bot-1", iface="service:db.service"))
+
+
+def test_services_are_listed_apart_and_their_traffic_stays_out_of_the_totals(env, conn):
+    seed_services(conn)
+    embed, shown, _ = fields(ask(env, [{"name": "host", "type": 3, "value": "bot-1"}]))
+    host = totals(conn, "today", TZ, host="bot-1")
+    assert shown["Total"] == human_bytes(host["bytes_total"])  # interfaces only
+    mybot = totals(conn, "today", TZ, host="bot-1", iface="service:mybot.service")
+    db_ = totals(conn, "today", TZ, host="bot-1", iface="service:db.service")
+    assert shown["Services (part of the traffic above)"] == "\n".join(
+        f"`{name}` {human_bytes(t['bytes_total'])} "
+        f"(↑ {human_bytes(t['bytes_sent'])} ↓ {human_bytes(t['bytes_recv'])})"
+        for name, t in (("mybot.service", mybot), ("db.service", db_))
+    )
+    embed, shown, _ = fields(
+        ask(env, [{"name": "host", "type": 3, "value": "bot-1"},
+                  {"name": "service", "type": 3, "value": "mybot.service"}])
+    )  # fmt: skip
+    assert shown["Total"] == human_bytes(mybot["bytes_total"])
+    assert "Services (part of the traffic above)" not in shown
+
+
+def test_service_autocomplete_lists_services_and_interfaces_do_not(env, conn):
+    seed_services(conn)
+    focused = [{"name": "service", "type": 3, "value": "", "focused": True}]
+    assert ask(env, focused, kind=4)[0].payload["data"]["choices"] == [
+        {"name": "db.service", "value": "db.service"},
+        {"name": "mybot.service", "value": "mybot.service"},
+    ]
+    focused = [{"name": "interface", "type": 3, "value": "", "focused": True}]
+    assert ask(env, focused, kind=4)[0].payload["data"]["choices"] == [
+        {"name": "ens3", "value": "ens3"},
+        {"name": "eth0", "value": "eth0"},
+    ]
+
+
+def test_an_interface_and_a_service_together_get_a_private_sentence(env, conn):
+    seed_services(conn)
+    sent = ask(env, [{"name": "interface", "type": 3, "value": "eth0"},
+                     {"name": "service", "type": 3, "value": "mybot.service"}])  # fmt: skip
+    assert sent[-1].payload["content"].startswith("Choose an interface or a service, not both")
+    assert sent[-1].payload["flags"] == 64
 
 
 def test_the_supabase_transport_reads_the_same_figures_through_supabase_py(dsn, conn):
