@@ -44,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     report.add_argument("--tz", help="IANA time zone (default NETSTATS_TZ or UTC)")
     report.add_argument("--host", help="only this host")
-    report.add_argument("--iface", help="only this interface")
+    report.add_argument(
+        "--iface", help="only this interface (or service: --iface service:mybot.service)"
+    )
     report.add_argument(
         "--binary", action="store_true", help="sizes in KiB, MiB, GiB (1024-based), as vnStat"
     )
@@ -77,6 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--top",
         choices=("day", "hour", "host", "iface"),
         help="the days, hours, hosts or interfaces that moved the most (of --period, "
+        "default month)",
+    )
+    views.add_argument(
+        "--services",
+        dest="view",
+        action="store_const",
+        const="services",
+        help="what each service (NETSTATS_SERVICES) moved, part of the totals (of --period, "
         "default month)",
     )
     report.add_argument(
@@ -440,6 +450,7 @@ def _report(args: argparse.Namespace) -> None:
         render,
         render_list,
         render_percentile,
+        render_services,
         render_top,
         write_image,
     )
@@ -455,7 +466,7 @@ def _report(args: argparse.Namespace) -> None:
             f"--{'begin' if args.begin else 'end'}: goes with a list: "
             + ", ".join(f"--{v}" for v in VIEWS)
         )
-    billing = args.view in ("percentile", "top")
+    billing = args.view in ("percentile", "top", "services")
     if args.view and (args.oneline or (args.period and not billing)):
         raise ConfigError(
             f"--{'oneline' if args.oneline else 'period'}: not with --{args.view} "
@@ -490,6 +501,12 @@ def _report(args: argparse.Namespace) -> None:
                     reader, args.period or "cycle", tz, args.host, args.iface, args.at,
                     args.pct, _commit(args), args.json,
                 )  # fmt: skip
+            if args.view == "services":
+                if args.iface:
+                    raise ConfigError("--iface: not with --services, which lists every service")
+                return await render_services(
+                    reader, args.period or "month", tz, args.host, args.at, args.json, args.binary
+                )
             if args.view == "top":
                 return await render_top(
                     reader, args.period or "month", tz, args.top, args.n, args.host,

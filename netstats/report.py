@@ -527,7 +527,13 @@ def percentile_json(p: Percentile, period: str, pct: float, commit: float | None
     )
 
 
-TOP_TITLES = {"day": "day", "hour": "hour", "host": "host", "iface": "interface"}
+TOP_TITLES = {
+    "day": "day",
+    "hour": "hour",
+    "host": "host",
+    "iface": "interface",
+    "service": "service",
+}
 
 
 def top_text(
@@ -598,3 +604,22 @@ async def render_top(
     if as_json:
         return top_json(listed, by, period, tz)
     return top_text(listed, by, period, scope_of(host, iface), tz, binary)
+
+
+async def render_services(
+    reader: Reader,
+    period: str,
+    tz: str,
+    host: str | None,
+    at: datetime | None,
+    as_json: bool = False,
+    binary: bool = False,
+) -> str:
+    """Each service's traffic (NETSTATS_SERVICES) on `host` or every host, as a top list."""
+    listed = [
+        Top(name, None, t.bytes_sent, t.bytes_recv, t.bytes_total)
+        for name, t in await reader.services(period, tz, host, at)
+    ]
+    if as_json:
+        return top_json(listed, "service", period, tz)
+    return top_text(listed, "service", period, scope_of(host, None), tz, binary)

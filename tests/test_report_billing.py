@@ -114,3 +114,34 @@ def test_the_supabase_path_gives_the_same_figures(dsn, data):
         json.loads(report(dsn, "--percentile", "--json", "--tz", "Asia/Kathmandu")),
         json.loads(report(dsn, "--top", "day", "--json", "--tz", "Asia/Kathmandu")),
     ]
+
+
+def test_services_list_what_each_service_moved_apart_from_the_totals(dsn, conn):
+    made = [
+        sample(AT - timedelta(hours=h), sent=s, recv=r, host=host, iface=iface)
+        for h in range(1, 30)
+        for host, iface, s, r in (
+            ("bot-1", "eth0", 5000, 7000),
+            ("bot-1", "service:mybot.service", 3000, 1000),
+            ("bot-2", "service:mybot.service", 100, 0),
+            ("bot-1", "service:db.service", 10, 20),
+        )
+    ]
+    ingest(conn, made)
+    month = [s for s in made if s.sampled_at >= AT.replace(day=1, hour=0)]
+    got = json.loads(report(dsn, "--services", "--json"))
+    assert [(r["key"], r["bytes_sent"], r["bytes_recv"]) for r in got] == [
+        ("mybot.service", sum(s.bytes_sent for s in month if s.iface.endswith("mybot.service")),
+         sum(s.bytes_recv for s in month if s.iface.endswith("mybot.service"))),
+        ("db.service", sum(s.bytes_sent for s in month if s.iface.endswith("db.service")),
+         sum(s.bytes_recv for s in month if s.iface.endswith("db.service"))),
+    ]  # fmt: skip
+    text = report(dsn, "--services", "--host", "bot-2", "--period", "all")
+    assert text.splitlines()[2:5] == [
+        "top 1 by service, all time",
+        f"{'#':>3}  {'service':<15}{'sent':>11}{'received':>11}{'total':>11}",
+        f"{1:>3}  {'mybot.service':<15}{'2.9 kB':>11}{'0 B':>11}{'2.9 kB':>11}",
+    ]
+    # the host's totals are its interfaces'
+    totals = json.loads(report(dsn, "--json", "--period", "all", "--host", "bot-1"))
+    assert [t["bytes_sent"] for t in totals] == [29 * 5000]
