@@ -205,6 +205,15 @@ def create_app(settings: DashboardSettings) -> Starlette:
         )
         return JSONResponse([{k: _json(v) for k, v in asdict(r).items()} for r in rows])
 
+    async def services(request: Request) -> Response:
+        """What each service moved in the period, on the host or every host (part of the
+        totals, never added to them)."""
+        q = request.query_params
+        rows = await reader.services(_period(q), _zone(q, settings.tz), _text(q, "host"))
+        return JSONResponse(
+            [{"service": name, **{k: _json(v) for k, v in asdict(t).items()}} for name, t in rows]
+        )
+
     async def history(request: Request) -> Response:
         q = request.query_params
         tz, host, iface = _zone(q, settings.tz), _text(q, "host"), _text(q, "iface")
@@ -365,6 +374,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
             Route("/api/history", history),
             Route("/api/percentile", percentile),
             Route("/api/top", top),
+            Route("/api/services", services),
             Route("/api/live", live),
             Route("/api/stream", stream),
             Route("/api/hosts", hosts),

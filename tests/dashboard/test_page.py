@@ -272,3 +272,31 @@ def test_the_percentile_card_and_top_days_show_the_databases_figures(migrated, c
             [key, human_bytes(s), human_bytes(r), human_bytes(t)] for key, s, r, t in days
         ]
         assert sum(t for *_, t in days) == totals(conn, "7d", TZ)["bytes_total"]
+
+
+def test_services_show_in_a_table_of_their_own_and_as_a_filter(server, conn, page):
+    seed(conn)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    ingest(
+        conn,
+        every(start, 500, sent=300_000, recv=100_000, host="bot-1", iface="service:mybot.service"),
+    )
+    page.goto(f"{server.url}/?period=today")
+    mine = totals(conn, "today", TZ, host="bot-1", iface="service:mybot.service")
+    rows = page.locator("#services tbody tr")
+    expect(rows).to_have_count(1)
+    assert rows.nth(0).locator("td").all_inner_texts() == [
+        "mybot.service",
+        human_bytes(mine["bytes_sent"]),
+        human_bytes(mine["bytes_recv"]),
+        human_bytes(mine["bytes_total"]),
+    ]
+    # the cards are the interfaces' traffic, which holds the service's
+    assert cards(page) == expected(totals(conn, "today", TZ))
+    assert page.locator("select[name=iface] optgroup[label=Services] option").all_inner_texts() == [
+        "mybot.service"
+    ]
+    page.select_option("select[name=iface]", "service:mybot.service")
+    expect(page.locator("#total")).to_have_text(human_bytes(mine["bytes_total"]))
+    expect(page.locator("#services")).to_be_hidden()
+    assert page.url.endswith("iface=service%3Amybot.service")

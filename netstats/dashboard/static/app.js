@@ -24,6 +24,7 @@ const rate = (bytesPerS) => (bytesPerS == null ? "—" : scaled(bytesPerS * 8, R
 const bits = (bitsPerS) => scaled(bitsPerS, RATE_UNITS);
 const percent = (share) => `${(share * 100).toFixed(1)}%`;
 const CALENDAR = ["today", "week", "month", "year", "cycle"];
+const SERVICE = "service:";
 
 const form = document.getElementById("filters");
 const state = Object.fromEntries(new URLSearchParams(location.search));
@@ -73,8 +74,20 @@ async function loadHosts() {
     select.value = values.includes(keep) ? keep : "";
   };
   fill(hostSelect, [...new Set(hosts.map((h) => h.host))], "All hosts");
-  const refreshIfaces = () =>
-    fill(ifaceSelect, [...new Set(hosts.filter((h) => !hostSelect.value || h.host === hostSelect.value).map((h) => h.iface))], "All interfaces");
+  // Interfaces, then the services (series "service:<unit>": a part of the interfaces' traffic)
+  const refreshIfaces = () => {
+    const names = [...new Set(hosts.filter((h) => !hostSelect.value || h.host === hostSelect.value).map((h) => h.iface))].sort();
+    const keep = ifaceSelect.value || state.iface || "";
+    const services = names.filter((n) => n.startsWith(SERVICE));
+    fill(ifaceSelect, names.filter((n) => !n.startsWith(SERVICE)), "All interfaces");
+    if (services.length) {
+      const group = document.createElement("optgroup");
+      group.label = "Services";
+      group.append(...services.map((n) => new Option(n.slice(SERVICE.length), n)));
+      ifaceSelect.append(group);
+      if (services.includes(keep)) ifaceSelect.value = keep;
+    }
+  };
   refreshIfaces();
   hostSelect.addEventListener("change", refreshIfaces);
 }
@@ -163,6 +176,22 @@ async function loadBilling() {
   }));
 }
 
+// What each service moved, beside the totals of a host or of every host.
+async function loadServices() {
+  const shown = !form.elements.iface.value;
+  const rows = shown ? await getJSON(`/api/services?${query(["period", "tz", "host"])}`) : [];
+  document.getElementById("services").hidden = rows.length === 0;
+  document.querySelector("#services tbody").replaceChildren(...rows.map((r) => {
+    const row = document.createElement("tr");
+    for (const text of [r.service, bytes(r.bytes_sent), bytes(r.bytes_recv), bytes(r.bytes_total)]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    return row;
+  }));
+}
+
 function chartWidth(element) {
   return Math.max(280, element.clientWidth || document.body.clientWidth - 32);
 }
@@ -242,6 +271,7 @@ async function refresh() {
     await loadHistory();
     await loadQuotas();
     await loadBilling();
+    await loadServices();
     showError(null);
   } catch (error) {
     showError(error);
