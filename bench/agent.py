@@ -13,6 +13,7 @@ heartbeat in each measures how late the event loop answers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -170,10 +172,13 @@ def start_vnstatd(folder: Path, iface: str) -> Daemon | None:
     return Daemon(f"vnstatd {version.split()[2]}, default settings", process)
 
 
-def start_agent(label: str, env: dict[str, str], folder: Path) -> Daemon:
+def start_agent(
+    label: str, env: dict[str, str], folder: Path, within: tuple[str, ...] = ()
+) -> Daemon:
+    """`netstats agent`, run through `within` (nsenter into a namespace) when given."""
     netstats = Path(sys.executable).with_name("netstats")
     process = subprocess.Popen(
-        [netstats, "agent"],
+        [*within, str(netstats), "agent"],
         env={
             **os.environ,
             **env,
@@ -211,6 +216,36 @@ def start_bot(label: str, env: dict[str, str], folder: Path, agent: bool, beat: 
     return Daemon(label, process)
 
 
+SERVICES = 10
+
+
+@contextlib.contextmanager
+def service_cgroups() -> Iterator[tuple[tuple[str, ...], list[str]] | None]:
+    """A network namespace of its own (the agents' nftables table stays out of the host's)
+    and SERVICES idle cgroups: (the nsenter prefix, their paths); None where this machine
+    cannot count services (not root, no nft, no cgroup v2, no ip)."""
+    from netstats.agent.services import cgroup2_root
+
+    root = cgroup2_root()
+    if os.geteuid() != 0 or root is None or not (shutil.which("nft") and shutil.which("ip")):
+        yield None
+        return
+    ns = f"netstats-bench-{os.getpid()}"
+    top = root / ns
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+    paths = [f"{ns}/svc-{i}.service" for i in range(SERVICES)]
+    for path in paths:
+        (root / path).mkdir(parents=True)
+    try:
+        yield ("nsenter", f"--net=/run/netns/{ns}"), paths
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=False)
+        for path in paths:
+            (root / path).rmdir()
+        top.rmdir()
+
+
 def lag(daemon: Daemon) -> str:
     late = sorted(json.loads(daemon.out))
     p99 = late[min(len(late) - 1, int(len(late) * 0.99))]
@@ -238,8 +273,8 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
 
     watched = list(Machine().read().counters)
     postgres = {"NETSTATS_DATABASE_URL": dsn}
-    with tempfile.TemporaryDirectory() as tmp:
-        folders = [Path(tmp) / str(i) for i in range(5)]
+    with tempfile.TemporaryDirectory() as tmp, service_cgroups() as services:
+        folders = [Path(tmp) / str(i) for i in range(7)]
         for folder in folders:
             folder.mkdir()
         for i in range(4):
@@ -251,7 +286,20 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
             start_agent(
                 "agent-every-tick", {**postgres, "NETSTATS_UPLOAD_EVERY": "10"}, folders[3]
             ),
-        ] + ([vnstatd] if vnstatd else [])
+        ]
+        if services:  # the same agent in a namespace of its own, with and without services
+            within, paths = services
+            lo = {**postgres, "NETSTATS_INTERFACES": "lo"}
+            daemons += [
+                start_agent("agent-lo", lo, folders[5], within),
+                start_agent(
+                    "agent-lo-services",
+                    {**lo, "NETSTATS_SERVICES": ",".join(paths)},
+                    folders[6],
+                    within,
+                ),
+            ]
+        daemons += [vnstatd] if vnstatd else []
         together(daemons, seconds, f"{len(daemons)} daemons watching {', '.join(watched)}")
         # The bots' heartbeats wake 50 times a second: they would cool the daemons' caches.
         bots = [
@@ -262,6 +310,7 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
         ]
         together(bots, BOT_SECONDS, "asyncio programs with the agent and without")
     pg, sb, every_tick = (d.figures for d in daemons[:3])
+    by_label = {d.label: d.figures for d in daemons}
     bot, alone = (d.figures for d in bots[:2])
     base = vnstatd.figures["cpu_s_per_h"] if vnstatd else None
 
@@ -311,6 +360,25 @@ def cadence(dsn: str, supabase_env: dict[str, str], seconds: float) -> list[str]
             every_tick,
             "none: what the default saves",
         ),
+    ]
+    if "agent-lo-services" in by_label:
+        lines += [
+            row(
+                "`netstats agent`, Postgres, in a network namespace of its own, counting `lo`",
+                by_label["agent-lo"],
+                "none: the baseline of the next row",
+            ),
+            row(
+                f"the same, with `NETSTATS_SERVICES` naming {SERVICES} cgroups (nftables)",
+                by_label["agent-lo-services"],
+                "none: what counting services costs",
+            ),
+        ]
+    else:
+        lines.append(
+            "| per-service counting | not measured: needs root, nft, cgroup v2 and ip | | | | | |"
+        )
+    lines += [
         "",
         "The in-bot agent (`NETSTATS_AGENT_IN_BOT=1`, Postgres transport, as the bot runs it): "
         "an idle asyncio program running `Agent.run_async`, beside the same program without "

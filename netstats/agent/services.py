@@ -11,10 +11,10 @@ included) of the service's sockets, on every interface; nothing else does.
   same deltas, spool, reset and restart rules (agent/deltas.py); the database keeps them
   apart from the host's interface totals (README, The SQL API).
 - A restarted unit is a new cgroup under the same path. The rules name cgroups by id, so
-  every tick checks that each matched path still is the cgroup its rule was made for, and
-  the rules are made again, in one transaction, when one is not (or when a look for units,
-  every LOOK_AGAIN_S, finds others): the counters stay, and count on under the same name.
-  A socket made in the new cgroup before that tick is not counted.
+  they are made again, in one transaction, when a cgroup appears where the matched ones live
+  (inotify on their parents: at once, before the restarted unit's process can have opened a
+  socket), when a tick finds a matched path holding another cgroup, or when a look for units
+  (every LOOK_AGAIN_S) finds others: the counters stay, and count on under the same name.
 - The table outlives the agent, so a restart loses nothing. Its handle, which a network
   namespace never gives twice in a boot, stands for the counters' life: a table deleted
   behind the agent's back (`nft flush ruleset`) is made again, said in the log, and its
@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import re
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -161,6 +162,49 @@ def match(patterns: Iterable[str], root: Path) -> list[Cgroup]:
     return out
 
 
+IN_CLOEXEC = 0o2000000
+IN_CREATE = 0x100
+IN_ONLYDIR = 0x01000000
+EVENT = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len, then the name
+
+
+class Watcher:
+    """Calls `changed` as soon as a directory appears in one of the watched ones (inotify,
+    in a daemon thread that sleeps in read(2) between events)."""
+
+    def __init__(self, changed: Callable[[], None]) -> None:
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(IN_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.watched: dict[str, int] = {}
+        self.changed = changed
+        threading.Thread(target=self._run, name="netstats-services", daemon=True).start()
+
+    def watch(self, folders: Iterable[Path]) -> None:
+        for folder in {str(f) for f in folders} - self.watched.keys():
+            wd = self.libc.inotify_add_watch(self.fd, folder.encode(), IN_CREATE | IN_ONLYDIR)
+            if wd >= 0:  # gone already: the next look finds what replaced it
+                self.watched[folder] = wd
+
+    def _run(self) -> None:
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                return
+            offset, made = 0, False
+            while offset < len(data):
+                _, mask, _, size = EVENT.unpack_from(data, offset)
+                offset += EVENT.size + size
+                made |= bool(mask & IN_CREATE)
+            if made:
+                try:
+                    self.changed()
+                except Exception:  # the next tick tries again
+                    log.exception("services: could not follow a new cgroup")
+
+
 class Services:
     """Reads every configured service's counters; makes and mends the agent's table."""
 
@@ -190,12 +234,19 @@ class Services:
         self.services = {Path(p).name for p in self.patterns if not any(c in p for c in "*?[")}
         self.handle = 0
         self.looked_at = -LOOK_AGAIN_S
+        self.lock = threading.RLock()  # the watcher's thread looks too
+        self.watcher: Watcher | None = None
         try:
             self._make_table()
         except NftError as exc:
             if "Operation not permitted" in str(exc):
                 raise ServicesUnavailable(CAPABILITY_HELP) from None
             raise ServicesUnavailable(f"nftables refused the agent's table: {exc}") from None
+        try:
+            self.watcher = Watcher(self._look)
+        except OSError as exc:  # no inotify: restarts are followed at the next tick
+            log.info("services: no inotify (%s); a restarted unit is found at the next tick", exc)
+            self.watcher = None
         self._look()
 
     def _make_table(self) -> None:
@@ -224,7 +275,13 @@ class Services:
     def _look(self) -> None:
         """Matches the patterns again and makes the rules for what they match, in one
         transaction: counters of services no pattern names any more go with it."""
+        with self.lock:
+            self._look_locked()
+
+    def _look_locked(self) -> None:
         cgroups = match(self.patterns, self.root)
+        if self.watcher is not None:
+            self.watcher.watch((self.root / c.path).parent for c in cgroups)
         services = {c.service for c in cgroups} | self.services
         self.looked_at = self.clock()
         if cgroups == self.cgroups and services == self.services:
@@ -274,6 +331,10 @@ class Services:
 
     def read(self) -> tuple[dict[str, Counters], int]:
         """Each service's counters ('service:<name>': sent, received) and the table's handle."""
+        with self.lock:
+            return self._read()
+
+    def _read(self) -> tuple[dict[str, Counters], int]:
         try:
             if self._moved() or self.clock() - self.looked_at >= LOOK_AGAIN_S:
                 self._look()
