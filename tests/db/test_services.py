@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from netstats.sample import Sample
 from tests.conftest import reset
-from tests.db.support import T0, ingest, sample, totals
+from tests.db.support import T0, every, ingest, sample, series, totals
 from tests.db.test_billing import expected_percentile, expected_top, percentile, top
 from tests.db.test_property import PERIODS, ZONES, expected, got, instants
 
@@ -99,3 +99,22 @@ def test_a_quota_may_name_a_service(conn):
     ).fetchone()
     assert row == (6 * 10**8,)
     assert totals(conn, "month", host="bot-1", at=T0 + timedelta(minutes=2))["bytes_total"] == 10**9
+
+
+def test_series_leave_services_out_unless_named(conn):
+    links = every(T0, 200, step_s=37, iface="eth0") + every(T0, 200, step_s=37, host="bot-2")
+    mine = [
+        sample(T0 + timedelta(seconds=13 + 29 * i), 7, 3, iface="service:mybot.service")
+        for i in range(250)
+    ]
+    ingest(conn, links + mine)
+    end = T0 + timedelta(hours=3)
+    for filters, want in (
+        ({}, links),
+        ({"host": "bot-1"}, [s for s in links if s.host == "bot-1"]),
+        ({"iface": "service:mybot.service"}, mine),
+        ({"host": "bot-1", "iface": "service:mybot.service"}, mine),
+    ):
+        rows = series(conn, T0 - timedelta(minutes=1), end, "10 minutes", **filters)
+        assert sum(r["bytes_sent"] for r in rows) == sum(s.bytes_sent for s in want), filters
+        assert sum(r["samples"] for r in rows) == len(want), filters
