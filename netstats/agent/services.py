@@ -144,7 +144,9 @@ def match(patterns: Iterable[str], root: Path) -> list[Cgroup]:
     names = [p for p in patterns if "/" not in p]
     found: dict[str, Path] = {}
     for p in paths:
-        for match_ in root.glob(p.strip("/")):
+        p = p.strip("/")
+        # a plain path is one stat, not a glob (which walks its pattern's parts)
+        for match_ in root.glob(p) if any(c in p for c in "*?[") else [root / p]:
             if match_.is_dir():
                 found[str(match_.relative_to(root))] = match_
     if names:
