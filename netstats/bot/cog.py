@@ -6,7 +6,7 @@ import asyncio
 import io
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,7 @@ from netstats.bot.i18n import (
 )
 from netstats.config import AgentSettings, Database, alerts_every_s, commit_bytes_per_s
 from netstats.errors import ConfigError
-from netstats.reader import SERVICE, Alert, Reader, open_reader
+from netstats.reader import SERVICE, Alert, Reader, SeriesInfo, open_reader
 from netstats.report import matching
 
 if TYPE_CHECKING:  # the agent (psutil) is imported only when the bot runs it
@@ -206,39 +206,35 @@ class NetStats(commands.Cog):
     async def _hosts(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        assert self.reader is not None
-        if not await self._may_see(interaction):
-            return []
-        hosts = sorted({s.host for s in await self.reader.hosts()})
-        return [
-            app_commands.Choice(name=h, value=h) for h in hosts if current.lower() in h.lower()
-        ][:25]
+        return await self._choices(interaction, current, lambda s: s.host, any_host=True)
 
     @netstats.autocomplete("interface")
     async def _interfaces(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        assert self.reader is not None
-        if not await self._may_see(interaction):
-            return []
-        host = getattr(interaction.namespace, "host", None)
-        names = sorted(
-            {s.iface for s in await self.reader.hosts() if host in (None, s.host) and not s.service}
-        )
-        return [
-            app_commands.Choice(name=n, value=n) for n in names if current.lower() in n.lower()
-        ][:25]
+        return await self._choices(interaction, current, lambda s: None if s.service else s.iface)
 
     @netstats.autocomplete("service")
     async def _services(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, current, lambda s: s.service)
+
+    async def _choices(
+        self,
+        interaction: discord.Interaction,
+        current: str,
+        name: Callable[[SeriesInfo], str | None],
+        any_host: bool = False,
+    ) -> list[app_commands.Choice[str]]:
+        """Up to 25 names (of netstats_hosts' series, on the host chosen unless `any_host`)
+        that contain what was typed; none for whoever may not see them."""
         assert self.reader is not None
         if not await self._may_see(interaction):
             return []
-        host = getattr(interaction.namespace, "host", None)
+        host = None if any_host else getattr(interaction.namespace, "host", None)
         names = sorted(
-            {n for s in await self.reader.hosts() if (n := s.service) and host in (None, s.host)}
+            {n for s in await self.reader.hosts() if (n := name(s)) and host in (None, s.host)}
         )
         return [
             app_commands.Choice(name=n, value=n) for n in names if current.lower() in n.lower()

@@ -76,23 +76,32 @@ def got(conn, period, tz, at, **filters) -> dict:
 
 
 instants = st.integers(0, int(SPAN / US)).map(lambda us: SPAN_START + us * US)
-samples_strategy = st.lists(
-    st.builds(
-        Sample,
-        host=st.sampled_from(["bot-1", "bot-2"]),
-        iface=st.sampled_from(["eth0", "ens3"]),
-        # 5-minute boundaries are where rollups split; hit them on purpose.
-        sampled_at=st.one_of(
-            instants,
-            instants.map(lambda t: t.replace(minute=t.minute // 5 * 5, second=0, microsecond=0)),
+
+
+def samples_over(ifaces: list[str]) -> st.SearchStrategy[list[Sample]]:
+    """Samples of two hosts on these interfaces (or services), at any instant of the span."""
+    return st.lists(
+        st.builds(
+            Sample,
+            host=st.sampled_from(["bot-1", "bot-2"]),
+            iface=st.sampled_from(ifaces),
+            # 5-minute boundaries are where rollups split; hit them on purpose.
+            sampled_at=st.one_of(
+                instants,
+                instants.map(
+                    lambda t: t.replace(minute=t.minute // 5 * 5, second=0, microsecond=0)
+                ),
+            ),
+            interval_s=st.floats(0.5, 3600, allow_nan=False),
+            bytes_sent=st.integers(0, 10**12),
+            bytes_recv=st.integers(0, 10**12),
         ),
-        interval_s=st.floats(0.5, 3600, allow_nan=False),
-        bytes_sent=st.integers(0, 10**12),
-        bytes_recv=st.integers(0, 10**12),
-    ),
-    max_size=120,
-    unique_by=lambda s: (s.host, s.iface, s.sampled_at),
-)
+        max_size=120,
+        unique_by=lambda s: (s.host, s.iface, s.sampled_at),
+    )
+
+
+samples_strategy = samples_over(["eth0", "ens3"])
 queries = st.lists(
     st.tuples(st.sampled_from(PERIODS), st.sampled_from(ZONES), instants), min_size=1, max_size=12
 )

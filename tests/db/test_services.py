@@ -12,7 +12,7 @@ from netstats.sample import Sample
 from tests.conftest import reset
 from tests.db.support import T0, every, ingest, sample, series, totals
 from tests.db.test_billing import expected_percentile, expected_top, percentile, top
-from tests.db.test_property import PERIODS, ZONES, expected, got, instants
+from tests.db.test_property import PERIODS, ZONES, expected, got, instants, samples_over
 
 SERVICES = ["service:mybot.service", "service:db.service"]
 
@@ -21,23 +21,8 @@ def is_service(s: Sample) -> bool:
     return s.iface.startswith("service:")
 
 
-samples_strategy = st.lists(
-    st.builds(
-        Sample,
-        host=st.sampled_from(["bot-1", "bot-2"]),
-        iface=st.sampled_from(["eth0", *SERVICES]),
-        # Services sampled at other instants than the interfaces, and on 5-minute boundaries.
-        sampled_at=st.one_of(
-            instants,
-            instants.map(lambda t: t.replace(minute=t.minute // 5 * 5, second=0, microsecond=0)),
-        ),
-        interval_s=st.floats(0.5, 3600, allow_nan=False),
-        bytes_sent=st.integers(0, 10**12),
-        bytes_recv=st.integers(0, 10**12),
-    ),
-    max_size=100,
-    unique_by=lambda s: (s.host, s.iface, s.sampled_at),
-)
+# services sampled at other instants than the interfaces, and on 5-minute boundaries
+samples_strategy = samples_over(["eth0", *SERVICES])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

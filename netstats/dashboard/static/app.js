@@ -165,9 +165,14 @@ async function loadBilling() {
   }
   document.getElementById("pct-note").textContent = note;
   const days = await getJSON(`/api/top?${query(["period", "tz", "host", "iface"])}&by=day`);
-  document.querySelector("#top-days tbody").replaceChildren(...days.map((d) => {
+  fillBytes("#top-days tbody", days.map((d) => [d.key, d]));
+}
+
+// Rows of a name and its bytes sent, received and in all.
+function fillBytes(selector, named) {
+  document.querySelector(selector).replaceChildren(...named.map(([name, r]) => {
     const row = document.createElement("tr");
-    for (const text of [d.key, bytes(d.bytes_sent), bytes(d.bytes_recv), bytes(d.bytes_total)]) {
+    for (const text of [name, bytes(r.bytes_sent), bytes(r.bytes_recv), bytes(r.bytes_total)]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.append(cell);
@@ -181,15 +186,7 @@ async function loadServices() {
   const shown = !form.elements.iface.value;
   const rows = shown ? await getJSON(`/api/services?${query(["period", "tz", "host"])}`) : [];
   document.getElementById("services").hidden = rows.length === 0;
-  document.querySelector("#services tbody").replaceChildren(...rows.map((r) => {
-    const row = document.createElement("tr");
-    for (const text of [r.service, bytes(r.bytes_sent), bytes(r.bytes_recv), bytes(r.bytes_total)]) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
-    }
-    return row;
-  }));
+  fillBytes("#services tbody", rows.map((r) => [r.service, r]));
 }
 
 function chartWidth(element) {
