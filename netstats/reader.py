@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from netstats.config import Database
+from netstats.sample import SERVICE
 
 PERIODS = ("today", "week", "month", "year", "cycle", "24h", "7d", "30d", "all")
 CALENDAR_PERIODS = ("today", "week", "month", "year", "cycle")
@@ -125,9 +126,6 @@ class Top:
     bytes_sent: int
     bytes_recv: int
     bytes_total: int
-
-
-SERVICE = "service:"  # the iface of a service's series (README, The SQL API)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# The iface of a service's series (NETSTATS_SERVICES; README, The SQL API): Linux allows no
+# ':' in an interface's name, so no interface is taken for one.
+SERVICE = "service:"
+
 
 @dataclass(frozen=True, slots=True)
 class Sample:

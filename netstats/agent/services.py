@@ -47,10 +47,10 @@ from typing import Any
 
 from netstats.agent.deltas import Counters, Reading
 from netstats.errors import NetstatsError
+from netstats.sample import SERVICE
 
 log = logging.getLogger("netstats.agent")
 
-PREFIX = "service:"  # the series' iface: Linux allows no ':' in an interface's name
 TABLE = "inet netstats"
 NFT_CGROUP_BASE = Path("/sys/fs/cgroup")  # where nft resolves `socket cgroupv2` paths
 MOUNTINFO = Path("/proc/self/mountinfo")
@@ -359,7 +359,7 @@ class Services:
             if "counter" in o
         }
         return {
-            PREFIX + s: Counters(
+            SERVICE + s: Counters(
                 counters.get(counter_name("out", s), 0), counters.get(counter_name("in", s), 0)
             )
             for s in sorted(self.services)

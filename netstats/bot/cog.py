@@ -27,8 +27,9 @@ from netstats.bot.i18n import (
 )
 from netstats.config import AgentSettings, Database, alerts_every_s, commit_bytes_per_s
 from netstats.errors import ConfigError
-from netstats.reader import SERVICE, Alert, Reader, SeriesInfo, open_reader
+from netstats.reader import Alert, Reader, SeriesInfo, open_reader
 from netstats.report import matching
+from netstats.sample import SERVICE
 
 if TYPE_CHECKING:  # the agent (psutil) is imported only when the bot runs it
     from netstats.agent import Agent
