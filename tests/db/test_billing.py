@@ -218,7 +218,7 @@ def expected_top(samples, period, tz, at, by, n) -> list[tuple]:
     samples=samples_strategy,
     queries=st.lists(
         st.tuples(
-            st.sampled_from(["today", "week", "month", "24h", "7d", "all"]),
+            st.sampled_from(["today", "week", "month", "year", "24h", "7d", "30d", "all"]),
             st.sampled_from(ZONES),
             instants,
             st.sampled_from(["day", "hour", "host", "iface"]),
@@ -243,6 +243,52 @@ def test_top_lists_equal_sums_of_the_samples(migrated, engine, samples, queries)
                 at,
                 by,
             )
+
+
+QUARTER = timedelta(minutes=15)
+QUARTERS = st.integers(0, 3 * 366 * 96)  # quarter hours from 2025-01-01: three years
+
+
+def tier_buckets(tier: int, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The UTC buckets of a tier (1 = 15 minutes .. 4 = month) starting in [start, end)."""
+    if tier == 4:
+        out, month = [], start
+        while month < end:
+            after = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=UTC)
+            out.append((month, after))
+            month = after
+        return out
+    size = {1: QUARTER, 2: timedelta(hours=1), 3: timedelta(days=1)}[tier]
+    return [(start + k * size, start + (k + 1) * size) for k in range((end - start) // size)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=QUARTERS, length=QUARTERS, end=st.one_of(st.none(), QUARTERS), everything=st.booleans())
+def test_bucket_ranges_add_up_to_the_window_exactly(migrated, engine, a, length, end, everything):
+    """The whole buckets that series_sums reads instead of walking every series: their
+    signed terms cover each quarter hour of [a, b) once and nothing else, every term on its
+    tier's boundaries."""
+    origin = datetime(2025, 1, 1, tzinfo=UTC)
+    lo = origin + a * QUARTER
+    hi = lo + length * QUARTER
+    data_end = None if end is None else origin + end * QUARTER + timedelta(seconds=7)
+    first = datetime(2024, 12, 1, tzinfo=UTC) if everything else lo  # -infinity: from here
+    with psycopg.connect(migrated[engine]) as conn:
+        terms = conn.execute(
+            # -infinity: the months from `first` on stand for all of them
+            "SELECT sign, tier, CASE WHEN isfinite(range_start) THEN range_start ELSE %s END,"
+            " range_end FROM netstats.bucket_ranges(%s, %s, %s)",
+            [first, "-infinity" if everything else lo, hi, data_end],
+        ).fetchall()
+    cover: dict[datetime, int] = defaultdict(int)
+    for sign, tier, start, stop in terms:
+        buckets = tier_buckets(tier, start, stop)
+        assert buckets and buckets[-1][1] == stop, (tier, start, stop)
+        for bucket_start, bucket_end in buckets:
+            for q in range((bucket_end - bucket_start) // QUARTER):
+                cover[bucket_start + q * QUARTER] += sign
+    want = {first + k * QUARTER: 1 for k in range((hi - first) // QUARTER)}
+    assert {q: n for q, n in cover.items() if n} == want
 
 
 def test_top_hours_of_a_dst_night_are_told_apart_by_their_offset(conn):

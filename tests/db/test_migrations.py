@@ -320,14 +320,14 @@ def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figure
             )
 
 
-@pytest.mark.parametrize("previous", ["0005", "0006", "0007", "0008", "0009"])
+@pytest.mark.parametrize("previous", ["0005", "0006", "0007", "0008", "0009", "0010"])
 def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identical_figures(
     fresh, previous
 ):
     """0006 (an index; percentile and ingest), 0007 (window_sums in two queries), 0008
     (daily partitions of the raw samples, the old table attached as the first) and 0009 (the
-    rollups copied into a partition per tier group) and 0010 (services' series apart) change
-    no row: totals, percentiles and top lists read as before, and ingest after the upgrade
+    rollups copied into a partition per tier group), 0010 (services' series apart) and 0011
+    (top hosts from whole buckets) change no row: totals, percentiles and top lists read as before, and ingest after the upgrade
     keeps every tier adding up."""
     dsn = populated_at(fresh, previous)
     at = T0 + timedelta(days=1)
@@ -336,6 +336,8 @@ def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identic
         ("SELECT * FROM netstats_percentile('24h', host => 'bot-1', at => %s)", [at]),
         ("SELECT * FROM netstats_top('month', 'America/St_Johns', 'hour', 50, at => %s)", [at]),
         ("SELECT * FROM netstats_top('month', 'UTC', 'iface', at => %s)", [at]),
+        ("SELECT * FROM netstats_top('week', 'Asia/Tokyo', 'host', at => %s)", [at]),
+        ("SELECT * FROM netstats_top('24h', 'UTC', 'host', at => %s)", [at]),
     )
     with psycopg.connect(dsn) as conn:
         before = figures(dsn), [conn.execute(q, args).fetchall() for q, args in billing]

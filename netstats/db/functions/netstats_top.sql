@@ -3,8 +3,9 @@
 -- Keys: '2026-03-08' for a day, '2026-03-08T01:00-05:00' for an hour (the offset tells the
 -- two 01:00s of a DST change apart), the host name, 'host/iface'. bucket_start is the day's
 -- or hour's start, null for hosts and interfaces. Days and hours are summed by one tier walk
--- (netstats.bucket_sums; of the fleet series over all hosts), hosts and interfaces by
--- netstats.window_sums: exact at any zone's edges.
+-- (netstats.bucket_sums; of the fleet series over all hosts), hosts and interfaces of every
+-- host by netstats.series_sums, of one host by netstats.window_sums' walk: exact at any
+-- zone's edges.
 CREATE FUNCTION public.netstats_top(
   period text DEFAULT 'month',
   tz text DEFAULT 'UTC',
@@ -56,8 +57,14 @@ BEGIN
     SELECT CASE netstats_top.by WHEN 'host' THEN w.host ELSE w.host || '/' || w.iface END,
            NULL::timestamptz, pg_catalog.sum(w.bytes_sent), pg_catalog.sum(w.bytes_recv),
            pg_catalog.sum(w.bytes_sent) + pg_catalog.sum(w.bytes_recv)
-      FROM netstats.window_sums(ARRAY[lo], ARRAY[upto], ARRAY[netstats_top.host],
-                                ARRAY[netstats_top.iface]) w
+      FROM (SELECT s.host, s.iface, s.bytes_sent, s.bytes_recv
+              FROM netstats.series_sums(lo, upto, netstats_top.iface) s
+             WHERE netstats_top.host IS NULL
+            UNION ALL
+            SELECT s.host, s.iface, s.bytes_sent, s.bytes_recv
+              FROM netstats.window_sums(ARRAY[lo], ARRAY[upto], ARRAY[netstats_top.host],
+                                        ARRAY[netstats_top.iface]) s
+             WHERE netstats_top.host IS NOT NULL) w
      GROUP BY 1
      ORDER BY 5 DESC, 1
      LIMIT netstats_top.n;
