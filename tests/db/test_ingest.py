@@ -294,21 +294,40 @@ def test_ingest_notifies_listeners_once_with_what_it_touched(conn, dsn):
     assert datetime.fromisoformat(payload["last_sampled_at"]) == T0 + timedelta(seconds=20)
 
 
-def test_overlapping_batches_in_opposite_orders_never_deadlock(conn, dsn):
-    """Two agents re-sending the same keys in different orders: each batch takes its locks
-    in one order, so neither waits for the other in a cycle."""
+def send_apart(dsn: str, batches: list[list]) -> list:
+    """Each batch on a connection of its own, all at once: their counts, or what was raised."""
 
-    def send(rows: list) -> None:
+    def send(rows: list) -> dict:
         with psycopg.connect(dsn, autocommit=True) as conn:
-            ingest(conn, rows)
+            return ingest(conn, rows)
 
+    with ThreadPoolExecutor(len(batches)) as pool:
+        futures = [pool.submit(send, rows) for rows in batches]
+        return [future.exception(timeout=60) or future.result() for future in futures]
+
+
+def test_overlapping_uploads_in_the_agents_order_never_deadlock(conn, dsn):
+    """Two agents re-sending the same samples at once, each batch sorted by host, interface
+    and time as the agent sends it: the second waits for the first, then finds them stored."""
     for round_ in range(15):
         keys = every(T0 + timedelta(days=round_), 400, iface=f"eth{round_}")
-        with ThreadPoolExecutor(2) as pool:
-            done = [pool.submit(send, keys), pool.submit(send, keys[::-1])]
-            for future in done:
-                future.result(timeout=60)  # a deadlock raises DeadlockDetected here
+        counts = send_apart(dsn, [keys, keys])  # a deadlock would be an exception here
+        assert sorted(c["inserted"] for c in counts) == [0, 400]
     assert totals(conn, "all")["samples"] == 15 * 400
+
+
+def test_a_batch_refused_for_a_deadlock_stored_nothing_and_goes_again(conn, dsn):
+    """The same samples sent at once in opposite orders (never by the agent) may deadlock:
+    the batch PostgreSQL refuses stored nothing, and sent again, stores nothing twice. (Each
+    deadlock costs deadlock_timeout, a second: six rounds.)"""
+    for round_ in range(6):
+        keys = every(T0 + timedelta(days=round_), 400, iface=f"eth{round_}")
+        results = send_apart(dsn, [keys, keys[::-1]])
+        for rows, result in zip([keys, keys[::-1]], results, strict=True):
+            if isinstance(result, Exception):
+                assert isinstance(result, psycopg.errors.DeadlockDetected)
+                assert ingest(conn, rows) == {"inserted": 0, "duplicates": 400}
+        assert totals(conn, "all")["samples"] == (round_ + 1) * 400
 
 
 @pytest.fixture
