@@ -18,6 +18,9 @@ RETURNS TABLE (
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET timezone = 'UTC'
+-- Distinct by hashing. The generic plan of the series count below, guessing 17 rows, sorted
+-- the 26,000 month rows of 1,000 hosts' year first (totals 10.5 -> ~6 ms).
+SET enable_sort = off
 AS $$
 #variable_conflict use_column
 DECLARE

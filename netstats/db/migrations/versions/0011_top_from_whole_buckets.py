@@ -1,4 +1,4 @@
-"""Top hosts over every host from whole buckets; ingest stores batches in the order sent.
+"""Top hosts from whole buckets, fleet totals count series by hashing, ingest keeps batch order.
 
 Revision ID: 0011
 Revises: 0010
@@ -15,6 +15,8 @@ Functions only: no row, index or setting changes; every figure reads as before.
   Tokyo: 42 -> ~11 ms (BENCHMARKS.md). Exact: sums of samples and bytes, which is all a top
   list returns; the property tests compare it with the raw samples.
 - A top list of one host's interfaces still walks that host's series (window_sums).
+- netstats_totals counts the series of a total over every host (for its coverage) by hashing:
+  its generic plan sorted them (1,000 hosts, a year: 10.5 -> 5.0 ms).
 - netstats_ingest stores a batch in the order sent instead of sorting it first (the agent
   sends batches sorted; the sort was ~3% of a call), and the batch's shape check matches a
   JSON string as "[^"\\]*(\\.[^"\\]*)*" (the same strings, a fifth of the time). With
@@ -30,7 +32,7 @@ branch_labels = None
 depends_on = None
 
 # The function files this revision ships (netstats.db.functions_digest()).
-FUNCTIONS_SHA256 = "eddc4990f89320a542eb599a31b8255e88bc6988ad40dd74c9a7fd52acc455bf"
+FUNCTIONS_SHA256 = "6d086658c4ae0f722cec6ecb70a7d0c0422158da164bf40eeb6f389b1529da0f"
 
 
 def upgrade() -> None:
