@@ -262,7 +262,7 @@ def tier_buckets(tier: int, start: datetime, end: datetime) -> list[tuple[dateti
     return [(start + k * size, start + (k + 1) * size) for k in range((end - start) // size)]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(a=QUARTERS, length=QUARTERS, end=st.one_of(st.none(), QUARTERS), everything=st.booleans())
 def test_bucket_ranges_add_up_to_the_window_exactly(migrated, engine, a, length, end, everything):
     """The whole buckets that series_sums reads instead of walking every series: their
