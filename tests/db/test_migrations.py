@@ -468,24 +468,51 @@ def test_upgrade_creates_pg_cron_where_the_server_preloads_it(pg15_fresh):
     assert cron_jobs(dsn) == ["netstats-alerts", "netstats-purge-cron-log", "netstats-retention"]
 
 
-@pytest.mark.pg_cron
-def test_a_role_that_may_not_create_pg_cron_migrates_and_is_told_how(pg15_fresh, caplog):
-    """Like Supabase's postgres: no superuser, but it may create roles and bypasses RLS, and
-    the API roles exist already."""
-    with psycopg.connect(pg15_fresh.dsn(), autocommit=True) as conn:
+def supabase_like(cluster) -> tuple[str, str]:
+    """A database whose migrating role is like Supabase's postgres: no superuser, but it may
+    create roles and bypasses RLS, and the API roles exist already. (superuser's DSN, the
+    migrator's)"""
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
         conn.execute("CREATE ROLE migrator LOGIN CREATEROLE BYPASSRLS")
         conn.execute(
             "CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN;"
             " CREATE ROLE service_role NOLOGIN BYPASSRLS"
         )
-    dsn = cron_database(pg15_fresh, owner="migrator")
+    dsn = cron_database(cluster, owner="migrator")
+    return dsn, dsn.replace("postgres@", "migrator@")
+
+
+@pytest.mark.pg_cron
+def test_a_role_that_may_not_create_pg_cron_migrates_and_is_told_how(pg15_fresh, caplog):
+    dsn, as_migrator = supabase_like(pg15_fresh)
     with caplog.at_level("WARNING", "netstats.db"):
-        db.upgrade(dsn.replace("postgres@", "migrator@"))
+        db.upgrade(as_migrator)
     (warning,) = [r.getMessage() for r in caplog.records if "pg_cron" in r.getMessage()]
     assert "run CREATE EXTENSION pg_cron as a superuser" in warning
+    migrated = snapshot(dsn)
     with psycopg.connect(dsn) as conn:
         ingest(conn, every(T0, 3))
         assert totals(conn, "all")["samples"] == 3
+
+    # and removed again by the same role, with its data, down to Supabase's own roles
+    db.downgrade(as_migrator)
+    assert snapshot(dsn) == ["role anon", "role authenticated", "role service_role"]
+    with psycopg.connect(dsn) as conn:
+        memberships = conn.execute(
+            "SELECT roleid::regrole::text FROM pg_auth_members WHERE member = 'migrator'::regrole"
+        ).fetchall()
+    assert memberships == []  # what the downgrade lent itself, it gave back
+
+    db.upgrade(as_migrator)
+    assert snapshot(dsn) == migrated
+    with psycopg.connect(dsn) as conn:
+        # lent for the migration only: no role but netstats_owner may create in the schema
+        creators = conn.execute(
+            "SELECT r.rolname FROM pg_roles r"
+            " WHERE has_schema_privilege(r.oid, 'netstats', 'CREATE') AND NOT r.rolsuper"
+            " ORDER BY 1"
+        ).fetchall()
+    assert creators == [("migrator",), ("netstats_owner",)]
 
 
 def test_rows_stored_before_0008_stay_in_one_partition_until_all_of_it_is_old(fresh):
@@ -531,3 +558,18 @@ def test_a_series_named_like_a_service_before_0010_is_refused_with_its_name(fres
         assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == (
             "0009",
         )
+
+
+def test_a_new_database_hears_no_upgrade_notices_and_a_populated_one_does(fresh, caplog):
+    """ "moving the rollups …" and the like are for upgrades that have rows to move."""
+    with caplog.at_level("WARNING", "netstats.db"):
+        db.upgrade(create_database(fresh, "new"))
+    assert [r.getMessage() for r in caplog.records if "pg_cron" not in r.getMessage()] == []
+
+    dsn = populated_at(fresh, "0008")
+    caplog.clear()
+    with caplog.at_level("WARNING", "netstats.db"):
+        db.upgrade(dsn)
+    assert [r.getMessage() for r in caplog.records] == [
+        "moving the rollups into a partition per tier group …"
+    ]

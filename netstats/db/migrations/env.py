@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
 import psycopg
 from alembic import context
 from alembic.script import ScriptDirectory
@@ -14,6 +19,7 @@ config = context.config
 SCHEMA = "netstats"
 # Any constant works; it keeps two `upgrade` runs from interleaving.
 LOCK_KEY = 0x6E657473
+VERSIONS = Path(__file__).parent / "versions"
 
 
 def configured_url() -> str:
@@ -46,12 +52,80 @@ def run_online() -> None:
             context.configure(
                 connection=connection, version_table_schema=SCHEMA, transactional_ddl=True
             )
-            with context.begin_transaction():
+            with context.begin_transaction(), quiet_when_empty(connection):
+                lent = lend(connection)
                 context.run_migrations()
+                for statement in lent:
+                    connection.execute(text(statement))
                 finish(connection)
             connection.commit()
     finally:  # a refused migration too: its pooled connection would stay open until collected
         engine.dispose()
+
+
+class RevisionNotices(logging.Filter):
+    """Holds back what revisions announce ("moving the rollups …", "reading is now opt-in"):
+    on a database that stores nothing yet, there is nothing to move and nobody to warn."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return Path(record.pathname).parent != VERSIONS
+
+
+@contextlib.contextmanager
+def quiet_when_empty(connection: Connection) -> Iterator[None]:
+    stored = connection.execute(text("SELECT to_regclass('netstats.samples')")).scalar_one()
+    if stored is not None:
+        stored = connection.execute(text("SELECT EXISTS (SELECT FROM netstats.samples)")).scalar()
+    if stored:
+        yield
+        return
+    notices = RevisionNotices()
+    log = logging.getLogger("netstats.db")
+    log.addFilter(notices)
+    try:
+        yield
+    finally:
+        log.removeFilter(notices)
+
+
+# Roles 0001 and 0002 created (and only those may be dropped), as their comment says.
+CREATED_BY = "created by netstats migrations"
+
+
+def lend(connection: Connection) -> list[str]:
+    """What a migrating role that is no superuser (Supabase's `postgres`) lacks for the
+    landed downgrades, lent for this transaction only; returns the statements that take it
+    back before the commit, so no other session ever sees it.
+
+    - CREATE on the schema for every role: a role must have it to be given a table there,
+      and 0008's downgrade revokes netstats_owner's before handing it the rebuilt samples.
+    - Membership in the roles netstats created: 0002's downgrade runs DROP OWNED BY
+      netstats_reader, which needs it.
+    A superuser skips both checks. Landed revisions are never edited, hence this."""
+    back = []
+    open_schema = connection.execute(
+        text("SELECT NOT has_schema_privilege('public', :schema, 'CREATE')"), {"schema": SCHEMA}
+    ).scalar_one()
+    if open_schema:
+        connection.execute(text(f"GRANT CREATE ON SCHEMA {SCHEMA} TO PUBLIC"))
+        back.append(
+            f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_namespace WHERE nspname = '{SCHEMA}') THEN "
+            f"REVOKE CREATE ON SCHEMA {SCHEMA} FROM PUBLIC; END IF; END $$"
+        )
+    roles = connection.execute(
+        text(
+            "SELECT rolname FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = :marker"
+            " AND NOT pg_has_role(current_user, oid, 'USAGE') ORDER BY 1"
+        ),
+        {"marker": CREATED_BY},
+    ).scalars()
+    for role in roles:
+        connection.execute(text(f'GRANT "{role}" TO CURRENT_USER'))
+        back.append(
+            f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+            f'REVOKE "{role}" FROM CURRENT_USER; END IF; END $$'
+        )
+    return back
 
 
 def finish(connection: Connection) -> None:
