@@ -75,6 +75,23 @@ class Quota:
     daily_allowance_bytes: int | None
     thresholds_crossed: list[int]
 
+    @property
+    def alarming(self) -> bool:
+        """What `netstats check` exits 1 for, and the page and /netstats flag: a threshold
+        crossed, the limit passed, or the current rate reaching it before the period ends."""
+        return (
+            bool(self.thresholds_crossed)
+            or self.used_ratio >= 1
+            or self.projected_exceed_at is not None
+        )
+
+
+def matching(quotas: list[Quota], host: str | None, iface: str | None) -> list[Quota]:
+    """The quotas that cover what a report shows: every one when it shows everything."""
+    if host is None and iface is None:
+        return quotas
+    return [q for q in quotas if q.host in (None, host) and q.iface in (None, iface)]
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:

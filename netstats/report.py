@@ -25,6 +25,7 @@ from netstats.reader import (
     Reader,
     Top,
     Totals,
+    matching,
 )
 from netstats.units import human_bytes, human_rate, percent
 
@@ -72,14 +73,7 @@ def _plain(v: Any) -> Any:
 
 
 def _quota(q: Quota) -> dict[str, Any]:
-    return {**{k: _plain(v) for k, v in asdict(q).items()}, "alarm": alarming(q)}
-
-
-def matching(quotas: list[Quota], host: str | None, iface: str | None) -> list[Quota]:
-    """The quotas that cover what a report shows: every one when it shows everything."""
-    if host is None and iface is None:
-        return quotas
-    return [q for q in quotas if q.host in (None, host) and q.iface in (None, iface)]
+    return {**{k: _plain(v) for k, v in asdict(q).items()}, "alarm": q.alarming}
 
 
 PERIOD_NAMES = dict(ROWS) | {
@@ -418,12 +412,6 @@ async def write_image(
     except OSError as exc:
         raise ConfigError(f"--image: cannot write {path}: {exc.strerror}") from None
     print(f"chart written to {path} ({human_bytes(len(png))})", file=sys.stderr)
-
-
-def alarming(q: Quota) -> bool:
-    """What `netstats check` exits 1 for: a threshold crossed, the limit passed, or the
-    current rate reaching it before the period ends."""
-    return bool(q.thresholds_crossed) or q.used_ratio >= 1 or q.projected_exceed_at is not None
 
 
 def quota_table(quotas: list[Quota], binary: bool = False) -> str:

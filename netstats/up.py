@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from netstats.config import (
-    NO_DATABASE,
     AgentSettings,
     AlertSettings,
     Database,
-    data_dir,
     upload_every_s,
 )
 from netstats.errors import AlreadyRunning, ConfigError, NetstatsError
@@ -27,29 +25,6 @@ from netstats.errors import AlreadyRunning, ConfigError, NetstatsError
 log = logging.getLogger(__name__)
 
 RETENTION_EVERY_S = 3600
-
-
-def default_data_dir() -> Path:
-    return data_dir() / "postgres"
-
-
-def running_url() -> str | None:
-    """The URL of the embedded database `netstats up` is running now, if it is."""
-    from netstats.db.cluster import running_dsn
-
-    return running_dsn(default_data_dir())
-
-
-def find_database() -> Database:
-    """The configured database, or else the embedded one `netstats up` is running now: what
-    report, the dashboard and the bot read."""
-    try:
-        return Database.from_env()
-    except ConfigError:
-        url = running_url()
-        if url is None:
-            raise ConfigError(f"{NO_DATABASE}, or start `netstats up`") from None
-        return Database(url=url)
 
 
 def _hold(data_dir: Path, port: int) -> int:

@@ -27,8 +27,7 @@ from netstats.bot.i18n import (
 )
 from netstats.config import AgentSettings, Database, alerts_every_s, commit_bytes_per_s
 from netstats.errors import ConfigError
-from netstats.reader import Alert, Reader, SeriesInfo, open_reader
-from netstats.report import matching
+from netstats.reader import Alert, Reader, SeriesInfo, matching, open_reader
 from netstats.sample import SERVICE
 
 if TYPE_CHECKING:  # the agent (psutil) is imported only when the bot runs it
@@ -97,7 +96,7 @@ class NetStats(commands.Cog):
         self.alerts_stop = asyncio.Event()
 
     async def cog_load(self) -> None:
-        from netstats.up import find_database
+        from netstats.db.cluster import find_database
 
         self.reader = await open_reader(find_database())
         if self.settings.agent_in_bot:

@@ -52,8 +52,7 @@ from netstats.config import commit_bytes_per_s, upload_every_s
 from netstats.dashboard.live import LiveFeed, TooManyStreams
 from netstats.dashboard.security import Limiter, check_token, host_allowed, loopback, same_token
 from netstats.errors import ConfigError
-from netstats.reader import PERIODS, PostgresReader, history_step
-from netstats.report import alarming, matching
+from netstats.reader import PERIODS, PostgresReader, history_step, matching
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +94,7 @@ class DashboardSettings:
     ) -> DashboardSettings:
         url = env.get("NETSTATS_DATABASE_URL")
         if not url:
-            from netstats.up import running_url
+            from netstats.db.cluster import running_url
 
             url = running_url()
         if not url:
@@ -182,7 +181,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
             await reader.quotas(_zone(q, settings.tz)), _text(q, "host"), _text(q, "iface")
         )
         return JSONResponse(
-            [{**{k: _json(v) for k, v in asdict(r).items()}, "alarm": alarming(r)} for r in rows]
+            [{**{k: _json(v) for k, v in asdict(r).items()}, "alarm": r.alarming} for r in rows]
         )
 
     async def percentile(request: Request) -> Response:

@@ -12,6 +12,8 @@ import hashlib
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -249,3 +251,83 @@ def apply_retention(url: str) -> str:
         row = conn.execute("SELECT netstats.apply_retention()::text").fetchone()
     assert row is not None
     return str(row[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """What netstats put into a database, and what of the database's it leaves alone: what
+    `netstats db uninstall` says before it removes anything."""
+
+    revision: str | None
+    tables: list[str]
+    functions: int
+    jobs: list[str]
+    samples: int
+    hosts: int
+    first_sample_at: datetime | None
+    roles_dropped: list[str]  # those netstats' migrations created (marked by a comment)
+    roles_kept: list[str]  # API roles that were there before netstats (Supabase's)
+    logins_kept: list[str]  # `netstats db agent-login` roles: LOGIN roles may own more
+
+
+# The comment revisions 0001 and 0002 put on every role they create.
+CREATED_BY = "created by netstats migrations"
+API_ROLES = ("anon", "authenticated", "service_role", "netstats_agent", "netstats_reader")
+
+
+def installed(url: str) -> Installed:
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        if conn.execute("SELECT to_regclass('netstats.alembic_version')").fetchone() == (None,):
+            return Installed(None, [], 0, [], 0, 0, None, [], [], [])
+        (revision,) = conn.execute(
+            "SELECT version_num FROM netstats.alembic_version"
+        ).fetchone() or (None,)
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'netstats'::regnamespace"
+                " AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1"
+            )
+        ]
+        (functions,) = conn.execute(
+            "SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'netstats'::regnamespace"
+            " OR (p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'netstats\\_%')"
+        ).fetchone() or (0,)
+        jobs = []
+        if conn.execute("SELECT to_regclass('cron.job')").fetchone() != (None,):
+            jobs = [
+                name
+                for (name,) in conn.execute(
+                    "SELECT jobname FROM cron.job WHERE jobname LIKE 'netstats-%' ORDER BY 1"
+                )
+            ]
+        samples, hosts, first = conn.execute(
+            "SELECT count(*), count(DISTINCT host), min(sampled_at) FROM netstats.samples"
+            " WHERE iface NOT LIKE 'service:%'"
+        ).fetchone() or (0, 0, None)
+        roles = conn.execute(
+            "SELECT rolname, shobj_description(oid, 'pg_authid') = %s FROM pg_roles"
+            " WHERE rolname = ANY(%s) OR rolname = 'netstats_owner' ORDER BY 1",
+            [CREATED_BY, list(API_ROLES)],
+        ).fetchall()
+        logins = [
+            name
+            for (name,) in conn.execute(
+                "SELECT m.rolname FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member"
+                " WHERE a.roleid = 'netstats_agent'::regrole AND m.rolcanlogin ORDER BY 1"
+            )
+        ]
+    return Installed(
+        revision,
+        tables,
+        int(functions),
+        jobs,
+        int(samples),
+        int(hosts),
+        first,
+        [name for name, ours in roles if ours],
+        [name for name, ours in roles if not ours],
+        logins,
+    )

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from netstats.config import NO_DATABASE, Database, data_dir
 from netstats.errors import ConfigError
 
 SYSTEM_PG15 = Path("/usr/lib/postgresql/15/bin")
@@ -86,6 +87,28 @@ def running_dsn(datadir: Path) -> str | None:
     if (datadir / "postmaster.pid").exists() and any(socket_dir.glob(".s.PGSQL.*")):
         return Cluster(Path(), datadir, socket_dir).dsn()
     return None
+
+
+def default_data_dir() -> Path:
+    """Where `netstats up` keeps its embedded database."""
+    return data_dir() / "postgres"
+
+
+def running_url() -> str | None:
+    """The URL of the embedded database `netstats up` is running now, if it is."""
+    return running_dsn(default_data_dir())
+
+
+def find_database() -> Database:
+    """The configured database, or else the embedded one `netstats up` is running now: what
+    report, the dashboard and the bot read."""
+    try:
+        return Database.from_env()
+    except ConfigError:
+        url = running_url()
+        if url is None:
+            raise ConfigError(f"{NO_DATABASE}, or start `netstats up`") from None
+        return Database(url=url)
 
 
 def start_cluster(

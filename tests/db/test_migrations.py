@@ -1,6 +1,7 @@
 """Migrations: up, up again (a no-op), down to base (nothing left), up again; on both
 engines, on a Supabase-shaped database, and as offline SQL for Supabase's SQL editor."""
 
+import os
 import subprocess
 import sys
 import time
@@ -558,6 +559,52 @@ def test_a_series_named_like_a_service_before_0010_is_refused_with_its_name(fres
         assert conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone() == (
             "0009",
         )
+
+
+def uninstall(url: str, *flags: str, typed: str | None = None) -> subprocess.CompletedProcess:
+    """`netstats db uninstall`, answering its question in a terminal when `typed` is given."""
+    command = [sys.executable, "-m", "netstats.cli", "db", "uninstall", "--url", url, *flags]
+    if typed is None:
+        return subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
+        )
+    terminal, answering = os.openpty()
+    try:
+        os.write(terminal, f"{typed}\n".encode())
+        return subprocess.run(command, stdin=answering, capture_output=True, text=True, timeout=120)
+    finally:
+        os.close(terminal)
+        os.close(answering)
+
+
+@pytest.mark.pg_cron
+def test_uninstall_on_a_supabase_like_database_says_what_goes_and_asks_first(pg15_fresh):
+    dsn, as_migrator = supabase_like(pg15_fresh)
+    db.upgrade(as_migrator)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ingest(conn, every(T0, 3, host="bot-1") + every(T0, 2, host="bot-2"))
+    installed = snapshot(dsn)
+
+    refused = uninstall(as_migrator)  # no terminal to ask in, and no --yes
+    assert refused.returncode == 2
+    assert refused.stderr == "netstats: not removed: confirm in a terminal, or pass --yes\n"
+    said = refused.stdout
+    assert "5 raw samples from 2 hosts" in said
+    assert "samples" in said and "rollups_5m" not in said  # tables, not their partitions
+    assert "roles                 netstats_agent, netstats_owner, netstats_reader" in said
+    assert "anon, authenticated, service_role (they were there before netstats)" in said
+    assert uninstall(as_migrator, typed="postgres").returncode == 2  # not this database's name
+    assert snapshot(dsn) == installed
+
+    removed = uninstall(as_migrator, typed="netstats")
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.endswith("removed netstats from database 'netstats'\n")
+    assert snapshot(dsn) == ["role anon", "role authenticated", "role service_role"]
+    again = uninstall(as_migrator, "--yes")
+    assert (again.returncode, again.stdout) == (
+        0,
+        "netstats is not installed in database 'netstats': nothing to remove\n",
+    )
 
 
 def test_a_new_database_hears_no_upgrade_notices_and_a_populated_one_does(fresh, caplog):

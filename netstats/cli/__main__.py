@@ -1,0 +1,5 @@
+import sys
+
+from netstats.cli import main
+
+sys.exit(main())

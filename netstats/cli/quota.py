@@ -1,0 +1,97 @@
+"""`netstats quota` (limits on a period's bytes, and their progress) and `netstats check`
+(exit 1 when one needs attention, for cron)."""
+
+from __future__ import annotations
+
+import argparse
+
+from netstats.cli.args import Commands, instant, percentages, reading, size, zone
+from netstats.errors import ConfigError
+
+
+def add(commands: Commands) -> None:
+    quota = commands.add_parser("quota", help="limits on a period's bytes, and their progress")
+    quota_commands = quota.add_subparsers(dest="quota_command", required=True)
+    set_ = quota_commands.add_parser("set", help="create or change a quota")
+    set_.add_argument("name", help="its name, e.g. plan")
+    set_.add_argument("limit", type=size, help="e.g. 1TB, 500GB, 750GiB, 1.5TiB, bytes")
+    set_.add_argument(
+        "--period", default="cycle", choices=("day", "week", "month", "year", "cycle")
+    )
+    set_.add_argument("--direction", default="total", choices=("sent", "recv", "total"))
+    set_.add_argument("--host", help="only this host (default all)")
+    set_.add_argument("--iface", help="only this interface (default all)")
+    set_.add_argument(
+        "--thresholds",
+        type=percentages,
+        default=[80, 90, 100],
+        help="alert at these %% (80,90,100)",
+    )
+    set_.add_argument("--tz", help="the zone its periods follow (default NETSTATS_TZ or UTC)")
+    set_.set_defaults(run=set_quota)
+    list_ = quota_commands.add_parser("list", help="every quota's progress")
+    list_.add_argument("--json", action="store_true", help="machine-readable output")
+    list_.add_argument("--at", type=instant, help="as of this instant (default now)")
+    list_.set_defaults(run=list_quotas)
+    rm = quota_commands.add_parser("rm", help="remove a quota")
+    rm.add_argument("name")
+    rm.set_defaults(run=remove)
+
+    check_ = commands.add_parser(
+        "check", help="exit 1 when a quota crossed a threshold or will run out (for cron)"
+    )
+    check_.add_argument("--json", action="store_true", help="machine-readable output")
+    check_.add_argument("--at", type=instant, help="as of this instant (default now)")
+    check_.set_defaults(run=check)
+
+
+def set_quota(args: argparse.Namespace) -> None:
+    from netstats.report import quota_table
+
+    quota = reading(
+        lambda r: r.quota_set(
+            args.name,
+            args.limit,
+            args.period,
+            args.direction,
+            args.host,
+            args.iface,
+            args.thresholds,
+            zone(args),
+        ),  # fmt: skip
+        args.verbose,
+    )
+    print(quota_table([quota]))
+
+
+def list_quotas(args: argparse.Namespace) -> None:
+    from netstats.report import quota_json, quota_table
+
+    quotas = reading(lambda r: r.quotas(zone(args), args.at), args.verbose)
+    if args.json:
+        print(quota_json(quotas))
+    else:
+        print(quota_table(quotas) if quotas else "no quotas: netstats quota set NAME LIMIT")
+
+
+def remove(args: argparse.Namespace) -> None:
+    if not reading(lambda r: r.quota_delete(args.name), args.verbose):
+        raise ConfigError(f"no quota named {args.name!r} (netstats quota list shows them)")
+    print(f"removed quota {args.name!r}")
+
+
+def check(args: argparse.Namespace) -> int:
+    """vnstat --alert's contract: 0 all is well, 1 a quota needs attention, 2 an error."""
+    from netstats.report import quota_json, quota_table
+
+    quotas = reading(lambda r: r.quotas(zone(args), args.at), args.verbose)
+    bad = [q for q in quotas if q.alarming]
+    if args.json:
+        print(quota_json(quotas))
+    elif bad:
+        print(quota_table(bad))
+    else:
+        print(
+            f"ok: {len(quotas)} quota{'' if len(quotas) == 1 else 's'}, none crossed or running out"
+        )
+    return 1 if bad else 0
