@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import signal
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -139,27 +139,13 @@ async def _up(data_dir: Path, port: int) -> None:
 
 async def _dashboard(url: str, port: int, stop: asyncio.Event) -> Coroutine[Any, Any, None]:
     """Starts the dashboard and returns once it listens, with what to run until `stop`."""
-    import uvicorn
-
-    from netstats.dashboard import DashboardSettings, create_app
-
-    class Server(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            yield  # `netstats up` owns the signals
+    from netstats.dashboard import DashboardSettings
+    from netstats.dashboard import server as dashboard_server
 
     settings = DashboardSettings(
         url, port=port, tz=os.environ.get("NETSTATS_TZ") or "UTC", upload_every_s=upload_every_s()
     )
-    server = Server(
-        uvicorn.Config(
-            create_app(settings),
-            host=settings.bind,
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=2,
-        )
-    )
+    server = dashboard_server(settings, log_level="warning", signals=False)  # up owns Ctrl-C
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -193,7 +179,11 @@ async def _retention(url: str, stop: asyncio.Event) -> None:
     from netstats import db
 
     while not stop.is_set():
-        log.info("retention: %s", await asyncio.to_thread(db.apply_retention, url))
+        done = await asyncio.to_thread(db.apply_retention, url)
+        what = json.loads(done)
+        # an hourly "nothing to do" would be the one line a quiet `netstats up` prints
+        busy = what.get("deleted_samples") or what.get("dropped_partitions")
+        log.log(logging.INFO if busy else logging.DEBUG, "retention: %s", done)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), RETENTION_EVERY_S)
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -112,6 +113,37 @@ def test_netstats_up_runs_everything_and_resumes_with_its_data(tmp_path):
     time.sleep(2.5)
     assert samples(port) > before
     assert stop(second) < 10
+
+
+def test_the_first_run_says_no_upgrade_warnings_and_ctrl_c_with_the_page_open_is_clean(tmp_path):
+    """A brand-new database has nothing to move: no WARNING lines. Ctrl-C while a browser
+    tab holds the live stream open ends it at once and prints only netstats' own lines."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.dashboard.test_page import CHROMIUM_ARGS
+
+    port = free_port()
+    proc = start_up(tmp_path, port)
+    said = "".join(wait_for_line(proc, "running; Ctrl-C stops"))
+    assert "WARNING" not in said, said
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            with page.expect_response(lambda r: "/api/stream" in r.url, timeout=20_000):
+                page.goto(f"http://127.0.0.1:{port}/")
+            time.sleep(0.5)  # the stream is open and idle, as a tab left open is
+            began = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            rest, _ = proc.communicate(timeout=30)
+        finally:
+            browser.close()
+    assert proc.returncode == 0, rest
+    assert time.monotonic() - began < 5  # not the 2 s graceful wait and then some
+    own = re.compile(r"netstats: |\S+ \S+ INFO +netstats\.")  # said, or logged by netstats
+    assert [line for line in rest.splitlines() if not own.match(line)] == [], rest
+    assert "netstats: stopping …" in rest
+    assert rest.splitlines()[-1].startswith("netstats: stopped; your data stays in")
 
 
 # Reports are pinned to an instant: what "today" holds must not depend on when CI runs.

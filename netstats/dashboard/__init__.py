@@ -24,11 +24,12 @@ import hashlib
 import logging
 import math
 import os
-from collections.abc import AsyncIterator, Mapping
+import socket
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import psycopg
@@ -53,6 +54,9 @@ from netstats.dashboard.live import LiveFeed, TooManyStreams
 from netstats.dashboard.security import Limiter, check_token, host_allowed, loopback, same_token
 from netstats.errors import ConfigError
 from netstats.reader import PERIODS, PostgresReader, history_step, matching
+
+if TYPE_CHECKING:
+    from uvicorn import Server
 
 log = logging.getLogger(__name__)
 
@@ -275,9 +279,10 @@ def create_app(settings: DashboardSettings) -> Starlette:
         async def events() -> AsyncIterator[str]:
             try:
                 yield f"data: {await feed.current(live_stream.filters)}\n\n"
-                while True:
+                while not live_stream.ended:
                     data = await live_stream.next(KEEPALIVE_S)
-                    yield ": still here\n\n" if data is None else f"data: {data}\n\n"
+                    if not live_stream.ended:
+                        yield ": still here\n\n" if data is None else f"data: {data}\n\n"
             finally:
                 feed.close(live_stream)
 
@@ -363,7 +368,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
             except psycopg.errors.InvalidParameterValue as exc:
                 return JSONResponse({"error": exc.diag.message_primary}, 400)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", page),
             Route("/login", login_form, methods=["GET"]),
@@ -382,6 +387,8 @@ def create_app(settings: DashboardSettings) -> Starlette:
         middleware=[Middleware(Gate)],
         lifespan=lifespan,
     )
+    app.state.feed = feed
+    return app
 
 
 def _sessions(token: str) -> URLSafeTimedSerializer:
@@ -408,14 +415,37 @@ def _slow_down(wait_s: float) -> Response:
     )
 
 
-def serve(settings: DashboardSettings) -> None:
+def server(settings: DashboardSettings, log_level: str = "info", signals: bool = True) -> Server:
+    """The page's uvicorn server; with signals=False, whoever runs it owns Ctrl-C."""
     import uvicorn
 
-    log.info("dashboard on http://%s:%d/", settings.bind, settings.port)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # uvicorn waits for open responses, then cancels them with a traceback: the
+            # live streams never end by themselves, so they end first.
+            app.state.feed.end()
+            await super().shutdown(sockets)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if signals:
+                with super().capture_signals():
+                    yield
+            else:
+                yield
+
+    config = uvicorn.Config(
+        app,
         host=settings.bind,
         port=settings.port,
+        log_level=log_level,
         timeout_graceful_shutdown=2,
-        log_level="info",
     )
+    return Server(config)
+
+
+def serve(settings: DashboardSettings) -> None:
+    log.info("dashboard on http://%s:%d/", settings.bind, settings.port)
+    server(settings).run()

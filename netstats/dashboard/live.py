@@ -34,6 +34,7 @@ class Stream:
 
     def __init__(self, filters: Filters) -> None:
         self.filters = filters
+        self.ended = False
         self._newest: str | None = None
         self._ready = asyncio.Event()
 
@@ -41,8 +42,13 @@ class Stream:
         self._newest = data
         self._ready.set()
 
+    def end(self) -> None:
+        """The server is stopping: next() returns at once, and the response ends."""
+        self.ended = True
+        self._ready.set()
+
     async def next(self, timeout_s: float) -> str | None:
-        """The newest answer, or None when nothing came within `timeout_s`."""
+        """The newest answer, or None when nothing came within `timeout_s` (or it ended)."""
         try:
             await asyncio.wait_for(self._ready.wait(), timeout_s)
         except TimeoutError:
@@ -67,6 +73,7 @@ class LiveFeed:
         self._wake = asyncio.Event()
         self._cache: dict[Filters, tuple[float, str]] = {}
         self._computing: dict[Filters, asyncio.Future[str]] = {}
+        self.ended = False
 
     @property
     def open_streams(self) -> int:
@@ -78,8 +85,18 @@ class LiveFeed:
                 f"{self.max_streams} live streams are open already; try again later"
             )
         stream = Stream(filters)
+        if self.ended:
+            stream.end()
         self.streams.setdefault(filters, set()).add(stream)
         return stream
+
+    def end(self) -> None:
+        """Ends every open stream: a server waits for its responses before it stops, and a
+        live stream never ends by itself."""
+        self.ended = True
+        for streams in self.streams.values():
+            for stream in streams:
+                stream.end()
 
     def close(self, stream: Stream) -> None:
         streams = self.streams.get(stream.filters, set())
