@@ -84,10 +84,19 @@ PERIOD_NAMES = dict(ROWS) | {
 }
 
 
-def table(figures: dict[str, Totals], scope: str, tz: str, binary: bool = False) -> str:
+def table(
+    figures: dict[str, Totals],
+    scope: str,
+    tz: str,
+    binary: bool = False,
+    since: datetime | None = None,
+) -> str:
     names = PERIOD_NAMES
     lines = [
         _title(scope, tz, binary),
+        f"counting since {since.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
+        if since
+        else "nothing counted yet: the agent's first upload starts the count",
         "",
         f"{'':<15}{'sent':>10}{'received':>12}{'total':>12}{'coverage':>11}   projection",
     ]
@@ -117,8 +126,20 @@ def scope_of(host: str | None, iface: str | None) -> str:
     return f"host {host or 'all'}, interface {iface or 'all'}"
 
 
-def bars(title: str, buckets: list[Bucket], tz: str, fmt: str, binary: bool = False) -> str:
-    peak = max((b.bytes_sent + b.bytes_recv for b in buckets), default=0) or 1
+def bars(
+    title: str,
+    buckets: list[Bucket],
+    tz: str,
+    fmt: str,
+    binary: bool = False,
+    since: datetime | None = None,
+) -> str:
+    """One bar per bucket, from the one that holds `since`, the first sample (vnStat too
+    leaves out what came before it: not measured is not zero)."""
+    buckets = [b for b in buckets if since is not None and (b.samples or b.bucket_start >= since)]
+    if not buckets:
+        return ""
+    peak = max(b.bytes_sent + b.bytes_recv for b in buckets) or 1
     lines = ["", title]
     for b in buckets:
         total = b.bytes_sent + b.bytes_recv
@@ -181,6 +202,8 @@ async def render(
     if form == "oneline":
         return oneline(figures, host, iface, tz)
     scope = scope_of(host, iface)
+    every = figures.get("all") or await reader.totals("all", tz, host, iface, at)
+    since = every.first_sample_at
     now = at or datetime.now(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     hours = await reader.series(
@@ -190,14 +213,13 @@ async def render(
     days = await reader.series(
         today - timedelta(days=13), today + timedelta(days=1), timedelta(days=1), tz, host, iface
     )
-    return "\n".join(
-        [
-            table(figures, scope, tz, binary),
-            *(["", "quotas", quota_table(quotas, binary)] if quotas else []),
-            bars("last 14 days", days, tz, "%a %m-%d", binary),
-            bars("last 24 hours", hours, tz, "%a %H:00", binary),
-        ]
-    )
+    parts = [
+        table(figures, scope, tz, binary, since),
+        *(["\nquotas\n" + quota_table(quotas, binary)] if quotas else []),
+        bars("last 14 days", days, tz, "%a %m-%d", binary, since),
+        bars("last 24 hours", hours, tz, "%a %H:00", binary, since),
+    ]
+    return "\n".join(part for part in parts if part)  # no bars before the first sample
 
 
 @dataclass(frozen=True, slots=True)

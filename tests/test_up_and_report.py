@@ -197,6 +197,25 @@ def test_report_table_for_people(dsn, conn):
     assert today.split()[1:7] == ["1.12", "GiB", "572", "MiB", "1.68", "GiB"]
 
 
+def test_a_report_soon_after_the_first_sample_leaves_out_what_came_before(dsn, conn):
+    """Not measured is not zero: no 0 B rows before monitoring began, and the header says
+    since when netstats counts."""
+    lines = report(dsn, "--tz", "UTC").splitlines()
+    assert lines[1] == "nothing counted yet: the agent's first upload starts the count"
+    assert "last 14 days" not in lines and "last 24 hours" not in lines
+
+    ingest(conn, every(AT - timedelta(minutes=100), 10, step_s=60))  # from 18:20 UTC
+    lines = report(dsn, "--tz", "Asia/Kolkata").splitlines()
+    assert lines[1] == "counting since 2026-03-11 23:50"  # 18:20 UTC in Kolkata
+    days = lines[lines.index("last 14 days") + 1 : lines.index("last 24 hours") - 1]
+    hours = lines[lines.index("last 24 hours") + 1 :]
+    assert [d.split()[:2] for d in days] == [["Wed", "03-11"], ["Thu", "03-12"]]
+    assert [h.split()[:2] for h in hours] == [["Wed", "23:00"], ["Thu", "00:00"], ["Thu", "01:00"]]
+    # what came after the first sample stays, measured or not (the agent stopped at 18:29)
+    assert not days[0].endswith(" 0 B") and days[1].endswith(" 0 B")
+    assert not hours[0].endswith(" 0 B") and hours[2].endswith(" 0 B")
+
+
 def test_report_oneline_has_vnstats_fields_in_exact_bytes(dsn, conn):
     # Across local midnight in Asia/Kolkata: "today" there is 12 March, from 18:30 UTC.
     ingest(conn, every(AT - timedelta(hours=2), 1000, sent=123_456, recv=654_321))
