@@ -46,7 +46,18 @@ def test_the_wall_clock_tests_pass_at(instant, tmp_path):
         "TZ": "UTC",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "not pg18"]
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "0",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "not pg18",
+        ]
         + ["--basetemp", str(tmp_path / "t"), *WALL_CLOCK_TESTS],
         cwd=ROOT,
         env=env,
