@@ -4,6 +4,7 @@ do, exit status 2, no traceback."""
 import psycopg
 import pytest
 
+from netstats.db import FUNCTIONS_SERIAL
 from netstats.errors import ConfigError
 from tests.agent.test_cli import netstats
 from tests.conftest import create_database
@@ -44,6 +45,18 @@ def test_an_older_netstats_never_moves_a_newer_database_back(clusters):
         "migrated by a newer netstats",
         "upgrade netstats on this host",
     )
+
+
+def test_up_refuses_a_database_whose_functions_are_another_set(clusters, tmp_path):
+    """The schema revision alone no longer says which functions a database runs."""
+    dsn = create_database(clusters["pg15"], "other_functions")
+    assert netstats("db", "upgrade", NETSTATS_DATABASE_URL=dsn).returncode == 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE netstats.function_files SET serial = serial + 1")
+    done = netstats(
+        "up", "--port", "0", NETSTATS_DATABASE_URL=dsn, NETSTATS_SPOOL=str(tmp_path / "s")
+    )
+    one_line(done, f"functions are set {FUNCTIONS_SERIAL + 1}", "upgrade netstats on this host")
 
 
 @pytest.mark.parametrize("command", [["report"], ["maintain"], ["db", "upgrade"]])

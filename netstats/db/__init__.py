@@ -4,6 +4,11 @@ Functions live in netstats/db/functions/, one object per file named after it. Th
 frozen into a revision: after every upgrade, each file whose checksum differs from the one
 recorded in netstats.function_files is dropped and re-created (a file carries its own grants),
 and functions whose file was deleted are dropped. Upgrading twice therefore changes nothing.
+
+The files as a set have a serial (FUNCTION_SETS): a change to any of them appends the next
+serial with the new digest, and no revision (revisions are for schema changes). The
+database records the serial it was given and refuses an older set, so an older netstats
+never puts its older SQL back over a newer one.
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
+# serial -> functions_digest() of the files of that set. Changed a function file? Append
+# the next serial with the new digest (tests/db/test_migrations.py says which); never
+# change a line that has been released.
+FUNCTION_SETS = {
+    1: "6d086658c4ae0f722cec6ecb70a7d0c0422158da164bf40eeb6f389b1529da0f",  # as of 0011
+}
+FUNCTIONS_SERIAL = max(FUNCTION_SETS)
 FUNCTIONS_DIR = HERE / "functions"
 MIGRATIONS_DIR = HERE / "migrations"
 
@@ -43,13 +55,20 @@ def checksum(sql: str) -> str:
 
 
 def functions_digest() -> str:
-    """One checksum over every function file: what a revision's FUNCTIONS_SHA256 names."""
+    """One checksum over every function file: what FUNCTION_SETS names for each serial."""
     files = function_files()
     return checksum("".join(f"{name}\0{checksum(sql)}\n" for name, sql in sorted(files.items())))
 
 
-def sync_statements(applied: Mapping[str, str]) -> list[str]:
-    """SQL that brings the database's functions from `applied` (name -> sha256) to the files."""
+def sync_statements(applied: Mapping[str, str], serial: int = 0) -> list[str]:
+    """SQL that brings the database's functions from `applied` (name -> sha256) and set
+    `serial` to the files; refuses a database whose set is newer than this netstats'."""
+    if serial > FUNCTIONS_SERIAL:
+        raise ConfigError(
+            f"this database's functions are set {serial}, newer than this netstats' "
+            f"({FUNCTIONS_SERIAL}); upgrade netstats on this host: netstats never moves a "
+            "database's schema or functions back"
+        )
     statements = []
     files = function_files()
     for name, sql in files.items():
@@ -68,6 +87,7 @@ def sync_statements(applied: Mapping[str, str]) -> list[str]:
             f"DROP FUNCTION IF EXISTS {_qualified(name)}",
             f"DELETE FROM netstats.function_files WHERE name = '{name}'",
         ]
+    statements.append(f"UPDATE netstats.function_files SET serial = {FUNCTIONS_SERIAL}")
     # SECURITY DEFINER functions run as their owner: netstats_owner (revision 0002), never
     # the superuser who may have migrated. Then schedule retention where pg_cron is
     # installed, and tell PostgREST (Supabase) to reload.
@@ -183,9 +203,14 @@ def require_current(url: str) -> None:
     import psycopg
 
     head_revision = head()
+    serial = None
     try:
         with psycopg.connect(url, connect_timeout=10) as conn:
             row = conn.execute("SELECT version_num FROM netstats.alembic_version").fetchone()
+            if row and row[0] == head_revision:
+                (serial,) = conn.execute(
+                    "SELECT max(serial) FROM netstats.function_files"
+                ).fetchone() or (None,)
     except psycopg.errors.UndefinedTable:
         row = None
     except psycopg.Error as exc:
@@ -198,6 +223,17 @@ def require_current(url: str) -> None:
             f"the database is at schema revision {current or 'none'}, this netstats needs "
             f"{head_revision}: "
             "run `netstats db upgrade` once every host that uses it runs this netstats or newer"
+        )
+    if serial != FUNCTIONS_SERIAL:
+        raise ConfigError(
+            f"the database's functions are set {serial}, this netstats ships set "
+            f"{FUNCTIONS_SERIAL}: "
+            + (
+                "upgrade netstats on this host"
+                if (serial or 0) > FUNCTIONS_SERIAL
+                else "run `netstats db upgrade` once every host that uses it runs this "
+                "netstats or newer"
+            )
         )
 
 

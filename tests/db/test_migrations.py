@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from psycopg.rows import dict_row
 
 from netstats import db
+from netstats.errors import ConfigError
 from tests.conftest import CRON_DB, create_database, start
 from tests.db.support import T0, every, ingest, sample, totals
 
@@ -321,15 +322,16 @@ def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figure
             )
 
 
-@pytest.mark.parametrize("previous", ["0005", "0006", "0007", "0008", "0009", "0010"])
+@pytest.mark.parametrize("previous", ["0005", "0006", "0007", "0008", "0009", "0010", "0011"])
 def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identical_figures(
     fresh, previous
 ):
     """0006 (an index; percentile and ingest), 0007 (window_sums in two queries), 0008
     (daily partitions of the raw samples, the old table attached as the first) and 0009 (the
-    rollups copied into a partition per tier group), 0010 (services' series apart) and 0011
-    (top hosts from whole buckets) change no row: totals, percentiles and top lists read as before, and ingest after the upgrade
-    keeps every tier adding up."""
+    rollups copied into a partition per tier group), 0010 (services' series apart), 0011
+    (top hosts from whole buckets) and 0012 (function files' serial) change no row: totals,
+    percentiles and top lists read as before, and ingest after the upgrade keeps every tier
+    adding up."""
     dsn = populated_at(fresh, previous)
     at = T0 + timedelta(days=1)
     billing = (
@@ -443,15 +445,32 @@ def test_the_cron_log_purge_keeps_other_applications_history(pg15_fresh):
     assert left == [other]
 
 
-def test_the_newest_revision_names_the_function_files_it_ships():
-    """Function files are re-applied by checksum. A change to one without a new revision
-    would let an older netstats at the same revision put the old SQL back; with one, Alembic
-    refuses the older netstats (test_cli_errors)."""
-    module = ScriptDirectory.from_config(db.alembic_config()).get_revision(head()).module
-    assert module.FUNCTIONS_SHA256 == db.functions_digest(), (
-        "the function files changed: add a revision with "
-        f"FUNCTIONS_SHA256 = {db.functions_digest()!r}"
+def test_the_function_files_are_the_newest_set_named():
+    """Function files are re-applied by checksum. A change to one without a new serial would
+    let an older netstats with the same serial put the old SQL back; with one, migrating
+    refuses the older set (below)."""
+    serials = list(db.FUNCTION_SETS)
+    assert serials == list(range(1, len(serials) + 1))
+    assert len(set(db.FUNCTION_SETS.values())) == len(serials)  # no set twice
+    assert db.FUNCTION_SETS[db.FUNCTIONS_SERIAL] == db.functions_digest(), (
+        "the function files changed: append to netstats.db.FUNCTION_SETS "
+        f"{db.FUNCTIONS_SERIAL + 1}: {db.functions_digest()!r}"
     )
+
+
+def test_a_database_with_newer_functions_refuses_this_netstats_set(fresh):
+    dsn = create_database(fresh, "newer")
+    db.upgrade(dsn)
+    with psycopg.connect(dsn) as conn:
+        serials = conn.execute("SELECT DISTINCT serial FROM netstats.function_files").fetchall()
+    assert serials == [(db.FUNCTIONS_SERIAL,)]
+    with psycopg.connect(dsn, autocommit=True) as conn:  # as a newer netstats leaves it
+        conn.execute("UPDATE netstats.function_files SET serial = serial + 1")
+        conn.execute("UPDATE netstats.function_files SET sha256 = 'newer'")
+    before = applied(dsn)
+    with pytest.raises(ConfigError, match="functions are set 2, newer than this netstats' .1."):
+        db.upgrade(dsn)
+    assert applied(dsn) == before  # nothing was re-applied
 
 
 def cron_database(cluster, owner: str = "postgres") -> str:

@@ -128,19 +128,37 @@ def lend(connection: Connection) -> list[str]:
     return back
 
 
+def has_serial(connection: Connection) -> bool:
+    return bool(
+        connection.execute(
+            text(
+                "SELECT EXISTS (SELECT FROM pg_attribute WHERE attname = 'serial'"
+                f" AND attrelid = '{SCHEMA}.function_files'::regclass AND NOT attisdropped)"
+            )
+        ).scalar()
+    )
+
+
 def finish(connection: Connection) -> None:
     """At head, bring functions up to date; at base, remove the schema Alembic needed."""
     heads = set(ScriptDirectory.from_config(config).get_heads())
     current = set(context.get_context().get_current_heads())
     if current == heads:
-        rows = connection.execute(text(f"SELECT name, sha256 FROM {SCHEMA}.function_files"))
-        applied: dict[str, str] = {name: digest for name, digest in rows}
+        rows = connection.execute(
+            text(f"SELECT name, sha256, serial FROM {SCHEMA}.function_files")
+        ).all()
+        applied: dict[str, str] = {name: digest for name, digest, _ in rows}
+        statements = sync_statements(applied, max((serial for *_, serial in rows), default=0))
         # A function file holds several statements: psycopg runs them as one simple query.
         raw = connection.connection.driver_connection
         assert isinstance(raw, psycopg.Connection)
         create_pg_cron(raw)
-        for statement in sync_statements(applied):
+        for statement in statements:
             raw.execute(statement)
+    elif current and has_serial(connection):
+        # Moved down to a revision that still has serials: the functions are this netstats'
+        # own, on an older schema, and whichever netstats migrates next puts its set there.
+        connection.execute(text(f"UPDATE {SCHEMA}.function_files SET serial = 0"))
     elif not current:
         connection.execute(text(f"DROP TABLE IF EXISTS {SCHEMA}.alembic_version"))
         connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA}"))
