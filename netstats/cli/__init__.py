@@ -1,8 +1,10 @@
 """The `netstats` command: one module per command, its arguments next to what it runs.
 
     up          netstats/cli/up.py        agent + dashboard (+ bot) in one process
-    report      netstats/cli/report.py    totals, lists, percentile, top, services
-    agent, live netstats/cli/agent.py     sampling, its spool, the kernel's rates
+    report      netstats/cli/report.py    totals, lists, percentile, top, services (the
+                                          tables themselves: netstats/cli/render.py)
+    agent       netstats/cli/agent.py     sampling, its spool
+    live        netstats/cli/live.py      the kernel's rates every second
     bot         netstats/cli/bot.py
     dashboard   netstats/cli/dashboard.py
     db          netstats/cli/db.py        upgrade, agent-login, sql, uninstall; maintain
@@ -21,12 +23,12 @@ import sys
 from collections.abc import Sequence
 
 from netstats import __version__
-from netstats.cli import agent, alerts, bot, dashboard, db, quota, report, up
+from netstats.cli import agent, alerts, bot, dashboard, db, live, quota, report, up
 from netstats.errors import NetstatsError
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (up, report, agent, bot, dashboard, db, quota, alerts)
+COMMANDS = (up, report, agent, live, bot, dashboard, db, quota, alerts)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,11 +1,10 @@
-"""`netstats agent` (sample this machine's interfaces and upload; its spool's status and
-requeue) and `netstats live` (the kernel's rates every second)."""
+"""`netstats agent`: sample this machine's interfaces and upload; its spool's status, and
+sending quarantined samples again."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from netstats.cli.args import Commands, until_stopped
 from netstats.config import AgentSettings, Database
@@ -25,11 +24,6 @@ def add(commands: Commands) -> None:
         "requeue", help="send quarantined samples again (after fixing the clock or the database)"
     )
     requeue_.set_defaults(run=requeue)
-
-    live_ = commands.add_parser(
-        "live", help="each interface's rate every second, from the kernel (like vnstat -l)"
-    )
-    live_.set_defaults(run=live)
 
 
 def settings(args: argparse.Namespace) -> AgentSettings:
@@ -93,11 +87,3 @@ def requeue(args: argparse.Namespace) -> None:
     finally:
         spool.close()
     print(f"{moved} quarantined samples queued again; the agent sends them at its next upload")
-
-
-def live(args: argparse.Namespace) -> None:
-    from netstats.agent.counters import Machine
-    from netstats.live import watch
-
-    chosen = AgentSettings.from_env()
-    watch(Machine(chosen.include, chosen.exclude).read, until_stopped(), sys.stdout)

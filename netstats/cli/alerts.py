@@ -52,6 +52,6 @@ def run(args: argparse.Namespace) -> None:
 
 
 def status(args: argparse.Namespace) -> None:
-    from netstats.report import alert_table
+    from netstats.cli.render import alert_table
 
     print(alert_table(reading(lambda r: r.alerts(50), args.verbose)))

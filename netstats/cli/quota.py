@@ -46,7 +46,7 @@ def add(commands: Commands) -> None:
 
 
 def set_quota(args: argparse.Namespace) -> None:
-    from netstats.report import quota_table
+    from netstats.cli.render import quota_table
 
     quota = reading(
         lambda r: r.quota_set(
@@ -65,7 +65,7 @@ def set_quota(args: argparse.Namespace) -> None:
 
 
 def list_quotas(args: argparse.Namespace) -> None:
-    from netstats.report import quota_json, quota_table
+    from netstats.cli.render import quota_json, quota_table
 
     quotas = reading(lambda r: r.quotas(zone(args), args.at), args.verbose)
     if args.json:
@@ -82,7 +82,7 @@ def remove(args: argparse.Namespace) -> None:
 
 def check(args: argparse.Namespace) -> int:
     """vnstat --alert's contract: 0 all is well, 1 a quota needs attention, 2 an error."""
-    from netstats.report import quota_json, quota_table
+    from netstats.cli.render import quota_json, quota_table
 
     quotas = reading(lambda r: r.quotas(zone(args), args.at), args.verbose)
     bad = [q for q in quotas if q.alarming]

@@ -9,7 +9,7 @@ from pathlib import Path
 from netstats.cli.args import Commands, instant, period, reading, when, zone
 from netstats.errors import ConfigError
 
-# vnStat's lists (netstats.report.VIEWS, which holds their steps; named here so that parsing
+# vnStat's lists (netstats.cli.render.VIEWS, which holds their steps; named here so that parsing
 # the command line, which the agent does too, never imports the report)
 VIEWS = {
     "5min": "5-minute rows (the last 24)",
@@ -126,8 +126,7 @@ def check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from netstats.reader import Reader
-    from netstats.report import (
+    from netstats.cli.render import (
         ROWS,
         render,
         render_list,
@@ -136,6 +135,7 @@ def run(args: argparse.Namespace) -> None:
         render_top,
         write_image,
     )
+    from netstats.reader import Reader
 
     check(args)
     tz = zone(args)

@@ -50,7 +50,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from netstats.config import commit_bytes_per_s, upload_every_s
-from netstats.dashboard.live import LiveFeed, TooManyStreams
+from netstats.dashboard.feed import LiveFeed, TooManyStreams
 from netstats.dashboard.security import Limiter, check_token, host_allowed, loopback, same_token
 from netstats.errors import ConfigError
 from netstats.reader import PERIODS, PostgresReader, history_step, matching

@@ -8,7 +8,7 @@ import httpx
 import psycopg
 
 from netstats.dashboard import DashboardSettings
-from netstats.dashboard.live import LiveFeed
+from netstats.dashboard.feed import LiveFeed
 from tests.dashboard.server import Server, free_port
 from tests.db.support import ingest, sample
 

@@ -13,14 +13,34 @@ the same way here as in the database.
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from netstats.agent.deltas import Reading, State, step
+from netstats.cli.args import Commands, until_stopped
+from netstats.config import AgentSettings
 from netstats.units import human_bytes, human_rate
+
+if TYPE_CHECKING:  # the agent's package needs psutil: loaded only when `live` runs
+    from netstats.agent.deltas import Reading, State
+
+
+def add(commands: Commands) -> None:
+    live = commands.add_parser(
+        "live", help="each interface's rate every second, from the kernel (like vnstat -l)"
+    )
+    live.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    from netstats.agent.counters import Machine
+
+    chosen = AgentSettings.from_env()
+    watch(Machine(chosen.include, chosen.exclude).read, until_stopped(), sys.stdout)
 
 
 @dataclass
@@ -51,6 +71,8 @@ def watch(
 ) -> dict[str, tuple[Direction, Direction]]:
     """Print every interface's rates every `every_s` until `wait` says stop; then the
     summary. Returns (received, sent) per interface."""
+    from netstats.agent.deltas import step
+
     state: State = step(None, read(), "live").state
     began = state.monotonic
     seen: dict[str, tuple[Direction, Direction]] = {}
