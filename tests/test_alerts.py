@@ -14,19 +14,13 @@ from psycopg.rows import dict_row
 
 from netstats.units import human_bytes, percent
 from tests.db.support import every, ingest
+from tests.support.cli import clean_env
+from tests.support.clock import noon_zone
 from tests.support.discord_webhook import TOKEN, Answer, serve
 from tests.support.embed_picture import draw
 from tests.support.postgrest import serve as postgrest
-from tests.test_up_and_report import clean_env
 
 MB = 10**6
-
-
-def noon_zone(now: datetime) -> str:
-    """A zone where it is about noon now: a day quota then is half over whatever the hour
-    CI runs at, and the last ten minutes' samples all fall into it."""
-    east = 12 - now.hour  # hours east of UTC; Etc/GMT's signs are POSIX's, reversed
-    return f"Etc/GMT{'-' if east >= 0 else '+'}{abs(east)}"
 
 
 @pytest.fixture

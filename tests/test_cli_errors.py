@@ -6,8 +6,8 @@ import pytest
 
 from netstats.db import FUNCTIONS_SERIAL
 from netstats.errors import ConfigError
-from tests.agent.test_cli import netstats
 from tests.conftest import create_database
+from tests.support.cli import netstats
 
 
 def one_line(done, *words: str) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import clean_env, free_port
 from tests.support.postgrest import serve
-from tests.test_up_and_report import clean_env, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # pyproject.toml's extras and what each brings (`up` is three of the others)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from tests.agent.test_namespaces import kernel, make_namespace, send
+from tests.support.netns import kernel, make_namespace, send
 
 
 def test_live_shows_rates_then_the_exact_bytes_when_stopped():

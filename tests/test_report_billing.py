@@ -11,10 +11,10 @@ import pytest
 from netstats.sample import Sample
 from netstats.units import human_rate
 from tests.db.support import ingest, sample
-from tests.db.test_billing import expected_percentile, expected_top
+from tests.support.cli import AT, clean_env, report
+from tests.support.cli import refusal as refused
+from tests.support.oracle import expected_percentile, expected_top
 from tests.support.postgrest import serve
-from tests.test_report_lists import refusal as refused
-from tests.test_up_and_report import AT, clean_env, report
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from netstats.sample import Sample
 from netstats.units import human_bytes
 from tests.db.support import ingest, sample
+from tests.support.cli import AT, clean_env, refusal, report
 from tests.support.postgrest import serve
-from tests.test_up_and_report import AT, clean_env, report
 
 
 @pytest.fixture
@@ -128,20 +128,6 @@ def test_a_list_for_people_with_its_total(dsn, data):
         *human_bytes(sent + recv).split(),
     ]
     assert out[3].split()[-1] in ("kbit/s", "Mbit/s")
-
-
-def refusal(dsn: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "netstats.cli", "report", *args],
-        env=clean_env(NETSTATS_DATABASE_URL=dsn),
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 2, done
-    assert done.stdout == ""
-    *usage, line = done.stderr.splitlines()  # argparse's own refusals print the usage first
-    assert not usage or usage[0].startswith("usage: netstats report")
-    return line
 
 
 def test_lists_refuse_what_does_not_fit_with_one_line(dsn, conn):

@@ -1,36 +1,21 @@
 """`netstats up` as a newcomer runs it, and `netstats report` against netstats_totals."""
 
 import json
-import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import psycopg
 import pytest
 
 from tests.db.support import every, ingest, totals
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.cli import AT, clean_env, free_port, report
 from tests.support.discord_webhook import serve as serve_webhook
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("NETSTATS_", "SUPABASE_", "DISCORD_"))
-    }
-    return {**env, **extra}
 
 
 def start_up(tmp_path, port, **extra: str):
@@ -120,14 +105,12 @@ def test_the_first_run_says_no_upgrade_warnings_and_ctrl_c_with_the_page_open_is
     tab holds the live stream open ends it at once and prints only netstats' own lines."""
     from playwright.sync_api import sync_playwright
 
-    from tests.dashboard.test_page import CHROMIUM_ARGS
-
     port = free_port()
     proc = start_up(tmp_path, port)
     said = "".join(wait_for_line(proc, "running; Ctrl-C stops"))
     assert "WARNING" not in said, said
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             with page.expect_response(lambda r: "/api/stream" in r.url, timeout=20_000):
@@ -144,21 +127,6 @@ def test_the_first_run_says_no_upgrade_warnings_and_ctrl_c_with_the_page_open_is
     assert [line for line in rest.splitlines() if not own.match(line)] == [], rest
     assert "netstats: stopping …" in rest
     assert rest.splitlines()[-1].startswith("netstats: stopped; your data stays in")
-
-
-# Reports are pinned to an instant: what "today" holds must not depend on when CI runs.
-AT = datetime(2026, 3, 11, 20, 0, tzinfo=UTC)  # 01:30 on 12 March in Asia/Kolkata
-
-
-def report(dsn: str, *args: str) -> str:
-    """`netstats report` as of AT; its standard output."""
-    return subprocess.run(
-        [sys.executable, "-m", "netstats.cli", "report", *args, "--at", AT.isoformat()],
-        env=clean_env(NETSTATS_DATABASE_URL=dsn),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
 
 
 def test_report_json_equals_netstats_totals(dsn, conn):

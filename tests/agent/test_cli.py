@@ -6,16 +6,7 @@ import time
 
 import pytest
 
-
-def netstats(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NETSTATS_", "SUPABASE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "netstats.cli", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.support.cli import netstats
 
 
 def test_agent_once_records_a_baseline_then_uploads_and_status_tells(dsn, conn, tmp_path):

@@ -22,7 +22,7 @@ import psycopg
 import pytest
 
 from netstats.agent.services import cgroup2_root, counter_name
-from tests.agent.test_namespaces import make_namespace, sh, wait_for_state
+from tests.support.netns import make_namespace, sh, wait_for_state
 
 ROOT = cgroup2_root()
 

@@ -14,7 +14,7 @@ from netstats.agent import Agent
 from netstats.agent.deltas import Counters, Reading
 from netstats.config import AgentSettings
 from netstats.sample import Sample
-from tests.agent.test_cli import netstats
+from tests.support.cli import netstats
 
 
 @pytest.fixture

@@ -13,12 +13,14 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
 from discord.ext import commands
 from discord.webhook.async_ import AsyncWebhookAdapter
 
+from tests.db.support import every, ingest
 from tests.support.discord_server import APP_ID, GUILD_ID, callback_answer, message
 
 MANAGE_GUILD = 1 << 5
@@ -127,3 +129,18 @@ async def invoke(bot: commands.Bot, event: discord.Interaction) -> None:
     """What discord.py does when the gateway delivers an interaction."""
     await bot.tree._call(event)
     await asyncio.sleep(0)
+
+
+def fields(sent):
+    """The answer's embed, its fields by name, and the request that carried it."""
+    (answer,) = [s for s in sent if s.method == "POST" and s.path.endswith("interaction-token")]
+    embed = answer.payload["embeds"][0]
+    return embed, {f["name"]: f["value"] for f in embed["fields"]}, answer
+
+
+def seed(conn) -> None:
+    """The data the answer tests read: three hours of two hosts, up to now."""
+    now = datetime.now(UTC)
+    start = now.replace(second=0, microsecond=0) - timedelta(hours=3)
+    ingest(conn, every(start, 600, sent=1_500_000, recv=2_500_000, host="bot-1"))
+    ingest(conn, every(start, 600, sent=10, recv=20, host="bot-2", iface="ens3"))

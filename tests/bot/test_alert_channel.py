@@ -14,8 +14,8 @@ from netstats import db
 from netstats.bot.runner import Runner
 from tests.conftest import create_database
 from tests.db.support import every, ingest
+from tests.support.clock import noon_zone
 from tests.support.discord_server import ALERT_CHANNEL, GUILD_ID, FakeDiscord
-from tests.test_alerts import noon_zone
 
 MB = 10**6
 

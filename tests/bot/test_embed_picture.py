@@ -3,8 +3,7 @@ sends, drawn the way Discord lays out an embed, saved to test-artifacts/."""
 
 import asyncio
 
-from tests.bot.discord_edge import bot_with_extension, interaction, invoke
-from tests.bot.test_netstats_command import env, fields, seed  # noqa: F401 - env is a fixture
+from tests.bot.discord_edge import bot_with_extension, fields, interaction, invoke, seed
 from tests.support.embed_picture import draw
 
 

@@ -11,8 +11,7 @@ import yarl
 from netstats import db
 from netstats.bot.runner import Runner
 from netstats.units import human_bytes
-from tests.bot.discord_edge import interaction_data
-from tests.bot.test_netstats_command import seed
+from tests.bot.discord_edge import interaction_data, seed
 from tests.conftest import create_database
 from tests.db.support import totals
 from tests.support.clock import TZ

@@ -8,10 +8,9 @@ import pytest
 from psycopg.rows import dict_row
 
 from netstats.units import human_bytes, percent
-from tests.bot.discord_edge import GUILD_ID, bot_with_extension, interaction, invoke
+from tests.bot.discord_edge import GUILD_ID, bot_with_extension, fields, interaction, invoke, seed
 from tests.db.support import every, ingest, totals
-from tests.support.clock import TZ
-from tests.test_alerts import noon_zone
+from tests.support.clock import TZ, noon_zone
 
 EXPECTED_PAYLOAD = {
     "name": "netstats",
@@ -116,20 +115,6 @@ EXPECTED_PAYLOAD = {
 }
 
 
-@pytest.fixture
-def env(monkeypatch, dsn):
-    for name in (
-        "SUPABASE_URL",
-        "SUPABASE_KEY",
-        "NETSTATS_DISCORD_GUILDS",
-        "NETSTATS_AGENT_IN_BOT",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NETSTATS_DATABASE_URL", dsn)
-    monkeypatch.setenv("NETSTATS_TZ", TZ)
-    return monkeypatch
-
-
 def run(coro):
     return asyncio.run(coro)
 
@@ -150,19 +135,6 @@ def ask(env, options=None, **kwargs):
             return sent
 
     return run(main())
-
-
-def fields(sent):
-    (answer,) = [s for s in sent if s.method == "POST" and s.path.endswith("interaction-token")]
-    embed = answer.payload["embeds"][0]
-    return embed, {f["name"]: f["value"] for f in embed["fields"]}, answer
-
-
-def seed(conn):
-    now = datetime.now(UTC)
-    start = now.replace(second=0, microsecond=0) - timedelta(hours=3)
-    ingest(conn, every(start, 600, sent=1_500_000, recv=2_500_000, host="bot-1"))
-    ingest(conn, every(start, 600, sent=10, recv=20, host="bot-2", iface="ens3"))
 
 
 def test_the_answer_is_deferred_then_shows_exactly_what_netstats_totals_returns(env, conn):

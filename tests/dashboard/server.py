@@ -1,6 +1,5 @@
 """The dashboard served by uvicorn in a thread, as `netstats dashboard` serves it."""
 
-import socket
 import threading
 import time
 
@@ -34,9 +33,3 @@ class Server:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(10)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

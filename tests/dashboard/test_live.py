@@ -9,8 +9,9 @@ import psycopg
 
 from netstats.dashboard import DashboardSettings
 from netstats.dashboard.feed import LiveFeed
-from tests.dashboard.server import Server, free_port
+from tests.dashboard.server import Server
 from tests.db.support import ingest, sample
+from tests.support.cli import free_port
 
 
 def test_one_computation_per_ingest_serves_every_stream_with_those_filters(dsn, conn):

@@ -13,14 +13,14 @@ from netstats.dashboard import DashboardSettings
 from netstats.errors import ConfigError
 from netstats.units import human_bytes, human_rate, percent
 from tests.conftest import reset
-from tests.dashboard.server import Server, free_port
+from tests.dashboard.server import Server
 from tests.db.support import every, ingest, sample, totals
-from tests.support.clock import TZ
-from tests.test_alerts import noon_zone
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.cli import free_port
+from tests.support.clock import TZ, noon_zone
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TOKEN = "kQ3v9Zp2Lr7Xw4Nt8Bj6Hd1Fs5Gm0Yc-Ue"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def server(migrated, conn):
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

@@ -7,7 +7,8 @@ import pytest
 
 from netstats.dashboard import DashboardSettings
 from netstats.errors import ConfigError
-from tests.dashboard.server import Server, free_port
+from tests.dashboard.server import Server
+from tests.support.cli import free_port
 
 TOKEN = "kQ3v9Zp2Lr7Xw4Nt8Bj6Hd1Fs5Gm0Yc-Ue"
 

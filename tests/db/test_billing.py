@@ -1,86 +1,29 @@
 """Billing analytics (DESIGN.md, "Billing analytics"): the 95th percentile and the top lists
 equal what is computed here, independently, from the samples themselves."""
 
-import math
 import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from psycopg.rows import dict_row
 
-from netstats.sample import Sample
 from tests.conftest import reset
 from tests.db.support import every, ingest
-from tests.db.test_property import ROLLING, ZONES, calendar_bounds, instants, samples_strategy
-
-US = timedelta(microseconds=1)
-FIVE = 300
-
-
-def window(period: str, tz: str, at: datetime, cycle_day: int, samples: list[Sample]):
-    """(first instant, predicate) of the period that holds `at`, as DESIGN.md defines it."""
-    if period in ROLLING:
-        lo = at - ROLLING[period]
-        return lo + US, lambda t: lo < t <= at
-    if period == "all":
-        first = min((s.sampled_at - timedelta(seconds=s.interval_s) for s in samples), default=None)
-        return first, lambda t: t <= at
-    start, end = calendar_bounds(period, tz, at, cycle_day)
-    return start, lambda t: start <= t < end and t <= at
-
-
-def bucket(t: datetime) -> int:
-    return math.floor(t.timestamp() / FIVE) * FIVE
-
-
-def expected_percentile(samples, period, tz, at, cycle_day, pct, commit) -> dict:
-    first, inside = window(period, tz, at, cycle_day, samples)
-    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for s in samples:
-        if inside(s.sampled_at):
-            sums[bucket(s.sampled_at)][0] += s.bytes_sent
-            sums[bucket(s.sampled_at)][1] += s.bytes_recv
-    rates = [(float(a) / FIVE, float(b) / FIVE, float(a + b) / FIVE) for a, b in sums.values()]
-    rank = max(1, math.ceil(pct / 100 * len(rates)))  # nearest rank, as percentile_disc
-
-    def nth(i: int) -> float | None:
-        return sorted(r[i] for r in rates)[rank - 1] if rates else None
-
-    return {
-        "buckets": 0 if first is None else max(0, (bucket(at) - bucket(first)) // FIVE + 1),
-        "measured_buckets": len(rates),
-        "sent_bytes_per_s": nth(0),
-        "recv_bytes_per_s": nth(1),
-        "total_bytes_per_s": nth(2),
-        "above_commit": None if commit is None else sum(max(a, b) > commit for a, b, _ in rates),
-    }
-
-
-def percentile(conn, period, tz, at, pct=95.0, commit=None, **filters) -> dict:
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(
-            "SELECT * FROM netstats_percentile(period => %s, tz => %s, host => %s, iface => %s,"
-            " at => %s, pct => %s, commit_bytes_per_s => %s)",
-            [period, tz, filters.get("host"), filters.get("iface"), at, pct, commit],
-        ).fetchone()
-    assert row is not None and row["bucket_s"] == FIVE
-    return {
-        k: row[k]
-        for k in (
-            "buckets",
-            "measured_buckets",
-            "sent_bytes_per_s",
-            "recv_bytes_per_s",
-            "total_bytes_per_s",
-            "above_commit",
-        )
-    }
-
+from tests.support.oracle import (
+    FIVE,
+    US,
+    ZONES,
+    bucket,
+    expected_percentile,
+    expected_top,
+    instants,
+    percentile,
+    samples_strategy,
+    top,
+)
 
 PERIODS = ["today", "week", "month", "cycle", "24h", "7d", "all"]
 percentile_queries = st.lists(
@@ -176,41 +119,6 @@ def test_bad_percentile_arguments_are_refused_naming_them(conn):
         named = ", ".join(f"{k} => %({k})s" for k in args)
         with pytest.raises(psycopg.errors.InvalidParameterValue, match=re.escape(message)):
             conn.execute(f"SELECT * FROM netstats_percentile({named})", args)
-
-
-def top(conn, period, tz, by, n=10, at=None, **filters) -> list[tuple]:
-    return conn.execute(
-        "SELECT key, bucket_start, bytes_sent, bytes_recv, bytes_total FROM netstats_top("
-        "period => %s, tz => %s, by => %s, n => %s, host => %s, iface => %s, at => %s)",
-        [period, tz, by, n, filters.get("host"), filters.get("iface"), at],
-    ).fetchall()
-
-
-def expected_top(samples, period, tz, at, by, n) -> list[tuple]:
-    _, inside = window(period, tz, at, 1, samples)
-    zone = ZoneInfo(tz)
-    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for s in samples:
-        if not inside(s.sampled_at):
-            continue
-        local = s.sampled_at.astimezone(zone)
-        if by == "day":
-            start = datetime(local.year, local.month, local.day, tzinfo=zone)
-            key = (start.strftime("%Y-%m-%d"), start.astimezone(UTC))
-        elif by == "hour":
-            start = local.replace(minute=0, second=0, microsecond=0)
-            offset = start.strftime("%z")
-            key = (
-                start.strftime("%Y-%m-%dT%H:%M") + offset[:3] + ":" + offset[3:],
-                start.astimezone(UTC),
-            )
-        else:
-            key = (s.host if by == "host" else f"{s.host}/{s.iface}", None)
-        sums[key][0] += s.bytes_sent
-        sums[key][1] += s.bytes_recv
-    rows = [(k, b, sent, recv, sent + recv) for (k, b), (sent, recv) in sums.items()]
-    rows.sort(key=lambda r: -r[4])
-    return rows[:n]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import reset
 from tests.db.support import T0, every, ingest, sample, series, totals
-from tests.db.test_property import SPAN, SPAN_START, US, samples_strategy
+from tests.support.oracle import SPAN, SPAN_START, US, samples_strategy
 
 
 def test_buckets_are_gap_filled_and_sum_to_the_total(conn):

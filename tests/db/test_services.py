@@ -11,8 +11,18 @@ from hypothesis import strategies as st
 from netstats.sample import Sample
 from tests.conftest import reset
 from tests.db.support import T0, every, ingest, sample, series, totals
-from tests.db.test_billing import expected_percentile, expected_top, percentile, top
-from tests.db.test_property import PERIODS, ZONES, expected, got, instants, samples_over
+from tests.support.oracle import (
+    PERIODS,
+    ZONES,
+    expected,
+    expected_percentile,
+    expected_top,
+    got,
+    instants,
+    percentile,
+    samples_over,
+    top,
+)
 
 SERVICES = ["service:mybot.service", "service:db.service"]
 

@@ -29,3 +29,10 @@ def roomy_zone(
 
 # One choice per test run: a run lasts minutes, well inside the margins.
 TZ = roomy_zone()
+
+
+def noon_zone(now: datetime) -> str:
+    """A zone where it is about noon now: a day quota then is half over whatever the hour
+    CI runs at, and the last ten minutes' samples all fall into it."""
+    east = 12 - now.hour  # hours east of UTC; Etc/GMT's signs are POSIX's, reversed
+    return f"Etc/GMT{'-' if east >= 0 else '+'}{abs(east)}"

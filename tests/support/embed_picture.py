@@ -10,6 +10,8 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0;background:#313338;font:15px/1.4 sans-serif">
@@ -43,10 +45,7 @@ def draw(embed: dict[str, Any], name: str, image: bytes | None = None) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 560, "height": 200})
         page.set_content(picture)
         page.screenshot(path=str(path), full_page=True)
