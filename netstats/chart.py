@@ -9,27 +9,20 @@ import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from netstats.reader import Bucket, Reader, Totals, history_step
+from netstats.reader import Bucket, Reader, Scope, Totals, history_step
 from netstats.units import BYTE_UNITS
 
 
-async def period_png(
-    reader: Reader,
-    period: str,
-    tz: str,
-    host: str | None,
-    iface: str | None,
-    totals: Totals,
-    at: datetime | None = None,
-) -> bytes | None:
-    """The chart of a period so far (up to `at`, default now), in bars of an hour for a day,
-    a day for up to two months, a week beyond; None when nothing was measured in it."""
+async def period_png(reader: Reader, scope: Scope, totals: Totals) -> bytes | None:
+    """The chart of the scope's period so far (up to its instant, default now), in bars of an
+    hour for a day, a day for up to two months, a week beyond; None when nothing was measured
+    in it. `totals` are the scope's, as read already."""
     if totals.period_start is None or totals.samples == 0:
         return None
-    end = min(totals.period_end, at or datetime.now(UTC))
+    end = min(totals.period_end, scope.at or datetime.now(UTC))
     step = history_step(end - totals.period_start)
-    buckets = await reader.series(totals.period_start, end, step, tz, host, iface)
-    return await asyncio.to_thread(render, buckets, tz, f"{period} ({tz})")
+    buckets = await reader.series(scope, totals.period_start, end, step)
+    return await asyncio.to_thread(render, buckets, scope.tz, f"{scope.period} ({scope.tz})")
 
 
 def render(buckets: list[Bucket], tz: str, title: str) -> bytes | None:

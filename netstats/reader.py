@@ -5,6 +5,7 @@ Supabase's poolers work too) or Supabase's API through supabase-py's async clien
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,28 @@ def history_step(span: timedelta) -> timedelta:
     if span <= timedelta(days=62):
         return timedelta(days=1)
     return timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a figure is of: a period in a zone, one host or every host, one interface (or
+    service: 'service:<name>') or every one, as of an instant (None: now). Every reader
+    method and every renderer takes one."""
+
+    period: str = "today"
+    tz: str = "UTC"
+    host: str | None = None
+    iface: str | None = None
+    at: datetime | None = None
+
+    def to(self, **changes: Any) -> Scope:
+        """This scope with some fields changed: `scope.to(period="all")`."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def everything(self) -> bool:
+        """Every host and every interface."""
+        return self.host is None and self.iface is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +109,11 @@ class Quota:
         )
 
 
-def matching(quotas: list[Quota], host: str | None, iface: str | None) -> list[Quota]:
+def matching(quotas: list[Quota], scope: Scope) -> list[Quota]:
     """The quotas that cover what a report shows: every one when it shows everything."""
-    if host is None and iface is None:
+    if scope.everything:
         return quotas
-    return [q for q in quotas if q.host in (None, host) and q.iface in (None, iface)]
+    return [q for q in quotas if q.host in (None, scope.host) and q.iface in (None, scope.iface)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,94 +194,54 @@ class Reader:
     async def close(self) -> None:
         pass
 
-    async def totals(
-        self,
-        period: str,
-        tz: str,
-        host: str | None = None,
-        iface: str | None = None,
-        at: datetime | None = None,
-    ) -> Totals:
-        """`at` (default now) is the instant the period contains and the figures end at."""
-        args = {"period": period, "tz": tz, "host": host, "iface": iface, "at": at}
+    async def totals(self, scope: Scope) -> Totals:
+        """`scope.at` (default now) is the instant the period contains and the figures end at."""
+        args = {**_where(scope), "period": scope.period, "at": scope.at}
         return _typed(Totals, (await self._call("netstats_totals", args))[0])  # type: ignore[no-any-return]
 
     async def series(
         self,
+        scope: Scope,
         start_at: datetime,
         end_at: datetime,
         step: timedelta | str | None,  # str: an interval such as '1 month' (tz's calendar)
-        tz: str,
-        host: str | None = None,
-        iface: str | None = None,
     ) -> list[Bucket]:
-        args = {
-            "start_at": start_at,
-            "end_at": end_at,
-            "step": step,
-            "tz": tz,
-            "host": host,
-            "iface": iface,
-        }
+        """Buckets from `start_at` to `end_at` of the scope's zone, host and interface (its
+        period and instant do not apply)."""
+        args = {"start_at": start_at, "end_at": end_at, "step": step, **_where(scope)}
         return [_typed(Bucket, row) for row in await self._call("netstats_series", args)]
 
     async def percentile(
-        self,
-        period: str,
-        tz: str,
-        host: str | None = None,
-        iface: str | None = None,
-        at: datetime | None = None,
-        pct: float = 95.0,
-        commit_bytes_per_s: float | None = None,
+        self, scope: Scope, pct: float = 95.0, commit_bytes_per_s: float | None = None
     ) -> Percentile:
         args = {
-            "period": period,
-            "tz": tz,
-            "host": host,
-            "iface": iface,
-            "at": at,
+            **_where(scope),
+            "period": scope.period,
+            "at": scope.at,
             "pct": pct,
             "commit_bytes_per_s": commit_bytes_per_s,
         }
         return _typed(Percentile, (await self._call("netstats_percentile", args))[0])  # type: ignore[no-any-return]
 
-    async def top(
-        self,
-        period: str,
-        tz: str,
-        by: str,
-        n: int = 10,
-        host: str | None = None,
-        iface: str | None = None,
-        at: datetime | None = None,
-    ) -> list[Top]:
-        args = {
-            "period": period,
-            "tz": tz,
-            "by": by,
-            "n": n,
-            "host": host,
-            "iface": iface,
-            "at": at,
-        }
+    async def top(self, scope: Scope, by: str, n: int = 10) -> list[Top]:
+        args = {**_where(scope), "period": scope.period, "by": by, "n": n, "at": scope.at}
         return [_typed(Top, row) for row in await self._call("netstats_top", args)]
 
     async def hosts(self) -> list[SeriesInfo]:
         return [_typed(SeriesInfo, row) for row in await self._call("netstats_hosts", {})]
 
-    async def services(
-        self, period: str, tz: str, host: str | None = None, at: datetime | None = None
-    ) -> list[tuple[str, Totals]]:
-        """Each service's totals on `host` (or over every host), largest first."""
+    async def services(self, scope: Scope) -> list[tuple[str, Totals]]:
+        """Each service's totals on the scope's host (or over every host), largest first."""
         names = sorted(
-            {n for s in await self.hosts() if (n := s.service) and host in (None, s.host)}
+            {n for s in await self.hosts() if (n := s.service) and scope.host in (None, s.host)}
         )
-        listed = [(n, await self.totals(period, tz, host, SERVICE + n, at)) for n in names]
+        listed = [(n, await self.totals(scope.to(iface=SERVICE + n))) for n in names]
         return sorted(listed, key=lambda x: (-x[1].bytes_total, x[0]))
 
-    async def quotas(self, tz: str, at: datetime | None = None) -> list[Quota]:
-        rows = await self._call("netstats_quotas", {"tz": tz, "at": at})
+    async def quotas(self, scope: Scope) -> list[Quota]:
+        """Every quota as of the scope's instant, times shown in its zone (each quota's
+        periods follow its own)."""
+        rows = await self._call("netstats_quotas", {"tz": scope.tz, "at": scope.at})
         return [_typed(Quota, row) for row in rows]
 
     async def quota_set(
@@ -391,3 +374,7 @@ async def open_reader(database: Database) -> Reader:
         reader = SupabaseReader(database.supabase_url, database.supabase_key)
     await reader.open()
     return reader
+
+
+def _where(scope: Scope) -> dict[str, Any]:
+    return {"tz": scope.tz, "host": scope.host, "iface": scope.iface}

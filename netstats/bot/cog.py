@@ -27,7 +27,7 @@ from netstats.bot.i18n import (
 )
 from netstats.config import AgentSettings, Database, alerts_every_s, commit_bytes_per_s
 from netstats.errors import ConfigError
-from netstats.reader import Alert, Reader, SeriesInfo, matching, open_reader
+from netstats.reader import Alert, Reader, Scope, SeriesInfo, matching, open_reader
 from netstats.sample import SERVICE
 
 if TYPE_CHECKING:  # the agent (psutil) is imported only when the bot runs it
@@ -170,30 +170,25 @@ class NetStats(commands.Cog):
             if interface is not None:
                 raise InterfaceOrService()
             interface = SERVICE + service
-        tz = self.settings.tz
-        period = period or VIEW_PERIODS[view]
+        scope = Scope(period or VIEW_PERIODS[view], self.settings.tz, host, interface)
         lang = language(interaction.locale)
         if view == "percentile":
             commit = self.settings.commit_bytes_per_s
-            p = await self.reader.percentile(period, tz, host, interface, None, 95.0, commit)
-            answer = embed.percentile(p, period, tz, host, interface, lang, commit)
-            await interaction.followup.send(embed=answer)
+            p = await self.reader.percentile(scope, 95.0, commit)
+            await interaction.followup.send(embed=embed.percentile(p, scope, lang, commit))
             return
-        totals = await self.reader.totals(period, tz, host, interface)
+        totals = await self.reader.totals(scope)
         if view in ("top_days", "top_hosts"):
             by = "day" if view == "top_days" else "host"
-            listed = await self.reader.top(period, tz, by, 10, host, interface)
-            answer = embed.top(
-                listed, view, period, totals.period_start, totals.period_end, tz, host,
-                interface, lang,
-            )  # fmt: skip
+            listed = await self.reader.top(scope, by, 10)
+            answer = embed.top(listed, view, scope, totals.period_start, totals.period_end, lang)
             await interaction.followup.send(embed=answer)
             return
-        quotas = matching(await self.reader.quotas(tz), host, interface)
+        quotas = matching(await self.reader.quotas(scope), scope)
         # what each service moved, beside a host's or every host's interfaces
-        services = await self.reader.services(period, tz, host) if interface is None else []
-        answer = embed.build(totals, period, tz, host, interface, lang, quotas, services)
-        png = await chart.period_png(self.reader, period, tz, host, interface, totals)
+        services = await self.reader.services(scope) if interface is None else []
+        answer = embed.build(totals, scope, lang, quotas, services)
+        png = await chart.period_png(self.reader, scope, totals)
         if png is None:
             await interaction.followup.send(embed=answer)
             return

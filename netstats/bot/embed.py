@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from netstats.bot.i18n import LABELS, period_name
-from netstats.reader import CALENDAR_PERIODS, Percentile, Quota, Top, Totals
+from netstats.reader import CALENDAR_PERIODS, Percentile, Quota, Scope, Top, Totals
 from netstats.units import human_bytes, human_rate, percent
 
 COVERAGE_WARNING_BELOW = 0.95
@@ -36,19 +36,17 @@ WARNING = discord.Colour(0xF5A524)
 
 def build(
     totals: Totals,
-    period: str,
-    tz: str,
-    host: str | None,
-    iface: str | None,
+    scope: Scope,
     lang: str,
     quotas: Sequence[Quota] = (),
     services: Sequence[tuple[str, Totals]] = (),
 ) -> discord.Embed:
+    period, tz = scope.period, scope.tz
     text = LABELS[lang]
     embed = discord.Embed(
         title=text["title"].format(period=period_name(period, lang)), colour=COLOUR
     )
-    embed.description = _heading(text, totals.period_start, totals.period_end, tz, host, iface)
+    embed.description = _heading(text, totals.period_start, totals.period_end, scope)
     if not totals.samples:
         embed.description += f"\n{text['no_data']}"
     embed.add_field(name=text["sent"], value=human_bytes(totals.bytes_sent))
@@ -93,43 +91,30 @@ def service_table(services: Sequence[tuple[str, Totals]]) -> str:
     return "\n".join(lines)
 
 
-def _heading(
-    text: dict[str, Any],
-    start: datetime | None,
-    end: datetime,
-    tz: str,
-    host: str | None,
-    iface: str | None,
-) -> str:
+def _heading(text: dict[str, Any], start: datetime | None, end: datetime, scope: Scope) -> str:
     """The window (in the bot's zone) and what it covers."""
-    scope = (
+    covers = (
         text["scope_all"]
-        if host is None and iface is None
-        else text["scope"].format(host=host or text["any"], iface=iface or text["any"])
+        if scope.everything
+        else text["scope"].format(host=scope.host or text["any"], iface=scope.iface or text["any"])
     )
+    tz = scope.tz
     first = local(start, tz) if start else "—"
-    return f"{text['window'].format(start=first, end=local(end, tz), tz=tz)}\n{scope}"
+    return f"{text['window'].format(start=first, end=local(end, tz), tz=tz)}\n{covers}"
 
 
 def percentile(
-    p: Percentile,
-    period: str,
-    tz: str,
-    host: str | None,
-    iface: str | None,
-    lang: str,
-    commit: float | None = None,
+    p: Percentile, scope: Scope, lang: str, commit: float | None = None
 ) -> discord.Embed:
     """Burstable billing as netstats_percentile computed it: each direction's rate, and the
     5-minute buckets above the commit (NETSTATS_COMMIT_MBITS)."""
     text = LABELS[lang]
     embed = discord.Embed(
-        title=text["percentile_title"].format(period=period_name(period, lang)), colour=COLOUR
+        title=text["percentile_title"].format(period=period_name(scope.period, lang)),
+        colour=COLOUR,
     )
     measured = text["measured"].format(measured=p.measured_buckets, buckets=p.buckets)
-    embed.description = (
-        f"{_heading(text, p.period_start, p.period_end, tz, host, iface)}\n{measured}"
-    )
+    embed.description = f"{_heading(text, p.period_start, p.period_end, scope)}\n{measured}"
     embed.add_field(name=text["sent"], value=mbits(p.sent_bytes_per_s))
     embed.add_field(name=text["received"], value=mbits(p.recv_bytes_per_s))
     embed.add_field(name=text["total"], value=mbits(p.total_bytes_per_s))
@@ -149,18 +134,17 @@ def percentile(
 def top(
     listed: Sequence[Top],
     view: str,
-    period: str,
+    scope: Scope,
     start: datetime | None,
     end: datetime,
-    tz: str,
-    host: str | None,
-    iface: str | None,
     lang: str,
 ) -> discord.Embed:
     """Where the traffic went, as netstats_top listed it: one field a day or host."""
     text = LABELS[lang]
-    embed = discord.Embed(title=text[view].format(period=period_name(period, lang)), colour=COLOUR)
-    embed.description = _heading(text, start, end, tz, host, iface)
+    embed = discord.Embed(
+        title=text[view].format(period=period_name(scope.period, lang)), colour=COLOUR
+    )
+    embed.description = _heading(text, start, end, scope)
     if not listed:
         embed.description += f"\n{text['no_data']}"
     for i, t in enumerate(listed, 1):

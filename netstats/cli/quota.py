@@ -66,8 +66,9 @@ def set_quota(args: argparse.Namespace) -> None:
 
 def list_quotas(args: argparse.Namespace) -> None:
     from netstats.cli.render import quota_json, quota_table
+    from netstats.reader import Scope
 
-    quotas = reading(lambda r: r.quotas(zone(args), args.at), args.verbose)
+    quotas = reading(lambda r: r.quotas(Scope(tz=zone(args), at=args.at)), args.verbose)
     if args.json:
         print(quota_json(quotas))
     else:
@@ -83,8 +84,9 @@ def remove(args: argparse.Namespace) -> None:
 def check(args: argparse.Namespace) -> int:
     """vnstat --alert's contract: 0 all is well, 1 a quota needs attention, 2 an error."""
     from netstats.cli.render import quota_json, quota_table
+    from netstats.reader import Scope
 
-    quotas = reading(lambda r: r.quotas(zone(args), args.at), args.verbose)
+    quotas = reading(lambda r: r.quotas(Scope(tz=zone(args), at=args.at)), args.verbose)
     bad = [q for q in quotas if q.alarming]
     if args.json:
         print(quota_json(quotas))

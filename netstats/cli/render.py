@@ -23,6 +23,7 @@ from netstats.reader import (
     Percentile,
     Quota,
     Reader,
+    Scope,
     Top,
     Totals,
     matching,
@@ -39,15 +40,8 @@ ROWS = [
 BAR = 30
 
 
-async def collect(
-    reader: Reader,
-    periods: list[str],
-    tz: str,
-    host: str | None,
-    iface: str | None,
-    at: datetime | None = None,
-) -> dict[str, Totals]:
-    return {p: await reader.totals(p, tz, host, iface, at) for p in periods}
+async def collect(reader: Reader, periods: list[str], scope: Scope) -> dict[str, Totals]:
+    return {p: await reader.totals(scope.to(period=p)) for p in periods}
 
 
 # The report's row each quota period belongs to
@@ -85,15 +79,12 @@ PERIOD_NAMES = dict(ROWS) | {
 
 
 def table(
-    figures: dict[str, Totals],
-    scope: str,
-    tz: str,
-    binary: bool = False,
-    since: datetime | None = None,
+    figures: dict[str, Totals], scope: Scope, binary: bool = False, since: datetime | None = None
 ) -> str:
     names = PERIOD_NAMES
+    tz = scope.tz
     lines = [
-        _title(scope, tz, binary),
+        _title(scope, binary),
         f"counting since {since.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
         if since
         else "nothing counted yet: the agent's first upload starts the count",
@@ -115,15 +106,16 @@ def table(
     return "\n".join(lines)
 
 
-def _title(scope: str, tz: str, binary: bool) -> str:
+def _title(scope: Scope, binary: bool) -> str:
     units = "binary units: 1 GiB = 1024³ bytes" if binary else "decimal units: 1 GB = 1000³ bytes"
-    return f"netstats · {scope} · {tz} · {units}"
+    return f"netstats · {covers(scope)} · {scope.tz} · {units}"
 
 
-def scope_of(host: str | None, iface: str | None) -> str:
-    if host is None and iface is None:
+def covers(scope: Scope) -> str:
+    """What the scope covers, in words."""
+    if scope.everything:
         return "all hosts and interfaces"
-    return f"host {host or 'all'}, interface {iface or 'all'}"
+    return f"host {scope.host or 'all'}, interface {scope.iface or 'all'}"
 
 
 def bars(
@@ -154,7 +146,7 @@ def bars(
 ONELINE_PERIODS = ["today", "month", "all"]
 
 
-def oneline(figures: dict[str, Totals], host: str | None, iface: str | None, tz: str) -> str:
+def oneline(figures: dict[str, Totals], scope: Scope) -> str:
     """`vnstat --oneline b`'s fields, in its order, in exact bytes and bit/s:
     1;host/iface;today's date;received;sent;total;average bit/s;month;received;sent;total;
     average bit/s;all received;all sent;all total (dates in `tz`)."""
@@ -166,11 +158,11 @@ def oneline(figures: dict[str, Totals], host: str | None, iface: str | None, tz:
     def rate(t: Totals) -> str:
         return "" if t.avg_bytes_per_s is None else str(round(t.avg_bytes_per_s * 8))
 
-    day = (today.period_start or today.period_end).astimezone(ZoneInfo(tz))
+    day = (today.period_start or today.period_end).astimezone(ZoneInfo(scope.tz))
     return ";".join(
         [
             "1",
-            f"{host or 'all'}/{iface or 'all'}",
+            f"{scope.host or 'all'}/{scope.iface or 'all'}",
             f"{day:%Y-%m-%d}",
             *part(today),
             rate(today),
@@ -183,38 +175,30 @@ def oneline(figures: dict[str, Totals], host: str | None, iface: str | None, tz:
 
 
 async def render(
-    reader: Reader,
-    periods: list[str],
-    tz: str,
-    host: str | None,
-    iface: str | None,
-    form: str = "table",
-    at: datetime | None = None,
-    binary: bool = False,
+    reader: Reader, periods: list[str], scope: Scope, form: str = "table", binary: bool = False
 ) -> str:
-    """The report as of `at` (default now): a `table`, `json`, or `oneline`."""
+    """The report of `periods` as of the scope's instant (default now): a `table`, `json`, or
+    `oneline`."""
     if form == "oneline":
         periods = ONELINE_PERIODS
-    figures = await collect(reader, periods, tz, host, iface, at)
-    quotas = matching(await reader.quotas(tz, at), host, iface)
+    figures = await collect(reader, periods, scope)
+    quotas = matching(await reader.quotas(scope), scope)
+    tz = scope.tz
     if form == "json":
         return as_json(figures, tz, quotas)
     if form == "oneline":
-        return oneline(figures, host, iface, tz)
-    scope = scope_of(host, iface)
-    every = figures.get("all") or await reader.totals("all", tz, host, iface, at)
+        return oneline(figures, scope)
+    every = figures.get("all") or await reader.totals(scope.to(period="all"))
     since = every.first_sample_at
-    now = at or datetime.now(UTC)
+    now = scope.at or datetime.now(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    hours = await reader.series(
-        hour - timedelta(hours=24), hour, timedelta(hours=1), tz, host, iface
-    )
+    hours = await reader.series(scope, hour - timedelta(hours=24), hour, timedelta(hours=1))
     today = now.astimezone(ZoneInfo(tz)).replace(hour=0, minute=0, second=0, microsecond=0)
     days = await reader.series(
-        today - timedelta(days=13), today + timedelta(days=1), timedelta(days=1), tz, host, iface
+        scope, today - timedelta(days=13), today + timedelta(days=1), timedelta(days=1)
     )
     parts = [
-        table(figures, scope, tz, binary, since),
+        table(figures, scope, binary, since),
         *(["\nquotas\n" + quota_table(quotas, binary)] if quotas else []),
         bars("last 14 days", days, tz, "%a %m-%d", binary, since),
         bars("last 24 hours", hours, tz, "%a %H:00", binary, since),
@@ -290,16 +274,15 @@ class Row:
 async def rows(
     reader: Reader,
     view: View,
-    tz: str,
-    host: str | None,
-    iface: str | None,
+    scope: Scope,
     begin: datetime | None = None,
     end: datetime | None = None,
-    at: datetime | None = None,
 ) -> list[Row]:
     """The view's buckets from the one holding `begin` to the one holding `end` (both
-    included; naive times are in `tz`), counting samples up to `at` (default now). Without
-    `begin`, the view's default number of rows ending at `end` (default `at`)."""
+    included; naive times are in the scope's zone), counting samples up to its instant
+    (default now). Without `begin`, the view's default number of rows ending at `end`
+    (default that instant)."""
+    tz, at = scope.tz, scope.at
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -314,7 +297,7 @@ async def rows(
     elif view.rows is not None:
         first = view.shift(last, 1 - view.rows)
     else:
-        every = await reader.totals("all", tz, host, iface, at)
+        every = await reader.totals(scope.to(period="all"))
         first = view.floor((every.first_sample_at or now).astimezone(zone))
     stop = min(view.shift(last, 1), now + timedelta(microseconds=1))  # samples up to `at`
     if first >= stop:
@@ -327,7 +310,7 @@ async def rows(
             f"--begin: {count} rows of {view.title} from {first:%Y-%m-%d %H:%M}; at most "
             f"{MAX_ROWS}: choose a later --begin or a longer view"
         )
-    buckets = await reader.series(first, stop, view.step, tz, host, iface)
+    buckets = await reader.series(scope, first, stop, view.step)
     ends = [b.bucket_start for b in buckets[1:]] + [stop]
     return [Row(b, min(e, now)) for b, e in zip(buckets, ends, strict=True)]
 
@@ -343,12 +326,12 @@ def _count(view: View, first: datetime, stop: datetime) -> int:
     return months if view.step == "1 month" else stop.year - first.year + 1
 
 
-def list_table(view: View, listed: list[Row], scope: str, tz: str, binary: bool = False) -> str:
-    zone = ZoneInfo(tz)
+def list_table(view: View, listed: list[Row], scope: Scope, binary: bool = False) -> str:
+    zone = ZoneInfo(scope.tz)
     labels = [f"{r.bucket.bucket_start.astimezone(zone):{view.label}}" for r in listed]
     width = max(map(len, labels), default=10) + 2
     header = f"{view.title:<{width}}{'sent':>11}{'received':>11}{'total':>11}{'avg. rate':>14}"
-    lines = [_title(scope, tz, binary), "", header]
+    lines = [_title(scope, binary), "", header]
     for label, r in zip(labels, listed, strict=True):
         b = r.bucket
         lines.append(
@@ -390,43 +373,39 @@ def list_json(view: str, listed: list[Row], tz: str) -> str:
 async def render_list(
     reader: Reader,
     view: str,
-    tz: str,
-    host: str | None,
-    iface: str | None,
+    scope: Scope,
     as_json: bool = False,
     begin: datetime | None = None,
     end: datetime | None = None,
-    at: datetime | None = None,
     binary: bool = False,
 ) -> str:
-    listed = await rows(reader, VIEWS[view], tz, host, iface, begin, end, at)
+    listed = await rows(reader, VIEWS[view], scope, begin, end)
     if as_json:
-        return list_json(view, listed, tz)
-    return list_table(VIEWS[view], listed, scope_of(host, iface), tz, binary)
+        return list_json(view, listed, scope.tz)
+    return list_table(VIEWS[view], listed, scope, binary)
 
 
 async def write_image(
     path: Path,
     reader: Reader,
     view: str | None,
-    period: str,
-    tz: str,
-    host: str | None,
-    iface: str | None,
+    scope: Scope,
     begin: datetime | None = None,
     end: datetime | None = None,
-    at: datetime | None = None,
 ) -> None:
-    """`--image`: the chart /netstats sends for `period`, or the bars of a list `view`."""
+    """`--image`: the chart /netstats sends for the scope's period, or the bars of a list
+    `view`."""
     if importlib.util.find_spec("matplotlib") is None:
         raise ConfigError("--image: drawing needs matplotlib: pip install 'netstats[chart]'")
+    tz = scope.tz
     if view is None:
-        totals = await reader.totals(period, tz, host, iface, at)
-        png = await chart.period_png(reader, period, tz, host, iface, totals, at)
+        png = await chart.period_png(reader, scope, await reader.totals(scope))
         if png is None:
-            raise ConfigError(f"--image: nothing was measured {period} ({tz}): no chart to draw")
+            raise ConfigError(
+                f"--image: nothing was measured {scope.period} ({tz}): no chart to draw"
+            )
     else:
-        listed = await rows(reader, VIEWS[view], tz, host, iface, begin, end, at)
+        listed = await rows(reader, VIEWS[view], scope, begin, end)
         png = chart.render([r.bucket for r in listed], tz, f"{VIEWS[view].title} ({tz})")
         assert png is not None  # matplotlib is there
     try:
@@ -497,9 +476,7 @@ def _span(start: datetime | None, end: datetime, tz: str) -> str:
     return f"{first} to {end.astimezone(zone):%Y-%m-%d %H:%M}"
 
 
-def percentile_text(
-    p: Percentile, period: str, pct: float, commit: float | None, scope: str, tz: str
-) -> str:
+def percentile_text(p: Percentile, scope: Scope, pct: float, commit: float | None) -> str:
     """Burstable billing as a provider states it: the percentile's rate per direction, and
     the 5-minute buckets above the commit (each is 5 minutes of bursting)."""
 
@@ -507,10 +484,10 @@ def percentile_text(
         return "—" if value is None else human_rate(value)
 
     lines = [
-        f"netstats · {scope} · {tz}",
+        f"netstats · {covers(scope)} · {scope.tz}",
         "",
-        f"{pct:g}th percentile of 5-minute rates, {PERIOD_NAMES[period]} "
-        f"({_span(p.period_start, p.period_end, tz)})",
+        f"{pct:g}th percentile of 5-minute rates, {PERIOD_NAMES[scope.period]} "
+        f"({_span(p.period_start, p.period_end, scope.tz)})",
         f"  sent      {rate(p.sent_bytes_per_s):>14}",
         f"  received  {rate(p.recv_bytes_per_s):>14}",
         f"  total     {rate(p.total_bytes_per_s):>14}",
@@ -546,12 +523,11 @@ TOP_TITLES = {
 }
 
 
-def top_text(
-    listed: list[Top], by: str, period: str, scope: str, tz: str, binary: bool = False
-) -> str:
+def top_text(listed: list[Top], by: str, scope: Scope, binary: bool = False) -> str:
+    period = scope.period
     if not listed:
-        return f"netstats · {scope} · {tz}\n\nno traffic {PERIOD_NAMES[period]}"
-    zone = ZoneInfo(tz)
+        return f"netstats · {covers(scope)} · {scope.tz}\n\nno traffic {PERIOD_NAMES[period]}"
+    zone = ZoneInfo(scope.tz)
     labels = [
         f"{t.bucket_start.astimezone(zone):%a %Y-%m-%d %H:%M}"
         if by == "hour" and t.bucket_start is not None
@@ -560,7 +536,7 @@ def top_text(
     ]
     width = max(len(TOP_TITLES[by]), *map(len, labels)) + 2
     lines = [
-        _title(scope, tz, binary),
+        _title(scope, binary),
         "",
         f"top {len(listed)} by {TOP_TITLES[by]}, {PERIOD_NAMES[period]}",
         f"{'#':>3}  {TOP_TITLES[by]:<{width}}{'sent':>11}{'received':>11}{'total':>11}",
@@ -582,54 +558,33 @@ def top_json(listed: list[Top], by: str, period: str, tz: str) -> str:
 
 
 async def render_percentile(
-    reader: Reader,
-    period: str,
-    tz: str,
-    host: str | None,
-    iface: str | None,
-    at: datetime | None,
-    pct: float,
-    commit: float | None,
-    as_json: bool = False,
+    reader: Reader, scope: Scope, pct: float, commit: float | None, as_json: bool = False
 ) -> str:
-    p = await reader.percentile(period, tz, host, iface, at, pct, commit)
+    p = await reader.percentile(scope, pct, commit)
     if as_json:
-        return percentile_json(p, period, pct, commit, tz)
-    return percentile_text(p, period, pct, commit, scope_of(host, iface), tz)
+        return percentile_json(p, scope.period, pct, commit, scope.tz)
+    return percentile_text(p, scope, pct, commit)
 
 
 async def render_top(
-    reader: Reader,
-    period: str,
-    tz: str,
-    by: str,
-    n: int,
-    host: str | None,
-    iface: str | None,
-    at: datetime | None,
-    as_json: bool = False,
-    binary: bool = False,
+    reader: Reader, scope: Scope, by: str, n: int, as_json: bool = False, binary: bool = False
 ) -> str:
-    listed = await reader.top(period, tz, by, n, host, iface, at)
+    listed = await reader.top(scope, by, n)
     if as_json:
-        return top_json(listed, by, period, tz)
-    return top_text(listed, by, period, scope_of(host, iface), tz, binary)
+        return top_json(listed, by, scope.period, scope.tz)
+    return top_text(listed, by, scope, binary)
 
 
 async def render_services(
-    reader: Reader,
-    period: str,
-    tz: str,
-    host: str | None,
-    at: datetime | None,
-    as_json: bool = False,
-    binary: bool = False,
+    reader: Reader, scope: Scope, as_json: bool = False, binary: bool = False
 ) -> str:
-    """Each service's traffic (NETSTATS_SERVICES) on `host` or every host, as a top list."""
+    """Each service's traffic (NETSTATS_SERVICES) on the scope's host or every host, as a top
+    list."""
+    scope = scope.to(iface=None)
     listed = [
         Top(name, None, t.bytes_sent, t.bytes_recv, t.bytes_total)
-        for name, t in await reader.services(period, tz, host, at)
+        for name, t in await reader.services(scope)
     ]
     if as_json:
-        return top_json(listed, "service", period, tz)
-    return top_text(listed, "service", period, scope_of(host, None), tz, binary)
+        return top_json(listed, "service", scope.period, scope.tz)
+    return top_text(listed, "service", scope, binary)

@@ -125,6 +125,10 @@ def check(args: argparse.Namespace) -> None:
         raise ConfigError("--iface: not with --services, which lists every service")
 
 
+# The period a view reports when --period is not given
+DEFAULT_PERIODS = {"percentile": "cycle", "top": "month", "services": "month"}
+
+
 def run(args: argparse.Namespace) -> None:
     from netstats.cli.render import (
         ROWS,
@@ -135,39 +139,28 @@ def run(args: argparse.Namespace) -> None:
         render_top,
         write_image,
     )
-    from netstats.reader import Reader
+    from netstats.reader import Reader, Scope
 
     check(args)
-    tz = zone(args)
+    period = args.period or DEFAULT_PERIODS.get(args.view, "today")
+    scope = Scope(period, zone(args), args.host, args.iface, args.at)
 
     async def report(reader: Reader) -> str:
         if args.image:
-            await write_image(
-                args.image, reader, args.view, args.period or "today", tz, args.host,
-                args.iface, args.begin, args.end, args.at,
-            )  # fmt: skip
+            await write_image(args.image, reader, args.view, scope, args.begin, args.end)
         if args.view == "percentile":
-            return await render_percentile(
-                reader, args.period or "cycle", tz, args.host, args.iface, args.at,
-                args.pct, commit(args), args.json,
-            )  # fmt: skip
+            return await render_percentile(reader, scope, args.pct, commit(args), args.json)
         if args.view == "services":
-            return await render_services(
-                reader, args.period or "month", tz, args.host, args.at, args.json, args.binary
-            )
+            return await render_services(reader, scope, args.json, args.binary)
         if args.view == "top":
-            return await render_top(
-                reader, args.period or "month", tz, args.top, args.n, args.host,
-                args.iface, args.at, args.json, args.binary,
-            )  # fmt: skip
+            return await render_top(reader, scope, args.top, args.n, args.json, args.binary)
         if args.view:
             return await render_list(
-                reader, args.view, tz, args.host, args.iface, args.json, args.begin,
-                args.end, args.at, args.binary,
-            )  # fmt: skip
+                reader, args.view, scope, args.json, args.begin, args.end, args.binary
+            )
         periods = [args.period] if args.period else [p for p, _ in ROWS]
         form = "json" if args.json else "oneline" if args.oneline else "table"
-        return await render(reader, periods, tz, args.host, args.iface, form, args.at, args.binary)
+        return await render(reader, periods, scope, form, args.binary)
 
     print(reading(report, args.verbose))
 

@@ -53,7 +53,7 @@ from netstats.config import commit_bytes_per_s, upload_every_s
 from netstats.dashboard.feed import LiveFeed, TooManyStreams
 from netstats.dashboard.security import Limiter, check_token, host_allowed, loopback, same_token
 from netstats.errors import ConfigError
-from netstats.reader import PERIODS, PostgresReader, history_step, matching
+from netstats.reader import PERIODS, PostgresReader, Scope, history_step, matching
 
 if TYPE_CHECKING:
     from uvicorn import Server
@@ -138,15 +138,12 @@ def _text(params: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _zone(params: Mapping[str, str], default: str) -> str:
-    return _text(params, "tz") or default
-
-
-def _period(params: Mapping[str, str]) -> str:
+def _scope(params: Mapping[str, str], tz: str) -> Scope:
+    """The page's filters: ?period=&tz=&host=&iface= (the server's zone by default), now."""
     period = params.get("period") or "today"
     if period not in PERIODS:
         raise BadRequest(f"period: unknown period {period!r}; expected one of {', '.join(PERIODS)}")
-    return period
+    return Scope(period, _text(params, "tz") or tz, _text(params, "host"), _text(params, "iface"))
 
 
 def _json(value: Any) -> Any:
@@ -173,60 +170,48 @@ def create_app(settings: DashboardSettings) -> Starlette:
             await reader.close()
 
     async def totals(request: Request) -> Response:
-        q = request.query_params
-        tz = _zone(q, settings.tz)
-        row = await reader.totals(_period(q), tz, _text(q, "host"), _text(q, "iface"))
-        return JSONResponse({"tz": tz, **{k: _json(v) for k, v in asdict(row).items()}})
+        scope = _scope(request.query_params, settings.tz)
+        row = await reader.totals(scope)
+        return JSONResponse({"tz": scope.tz, **{k: _json(v) for k, v in asdict(row).items()}})
 
     async def quotas(request: Request) -> Response:
         """The quotas that cover the page's filters, as netstats_quotas computed them."""
-        q = request.query_params
-        rows = matching(
-            await reader.quotas(_zone(q, settings.tz)), _text(q, "host"), _text(q, "iface")
-        )
+        scope = _scope(request.query_params, settings.tz)
+        rows = matching(await reader.quotas(scope), scope)
         return JSONResponse(
             [{**{k: _json(v) for k, v in asdict(r).items()}, "alarm": r.alarming} for r in rows]
         )
 
     async def percentile(request: Request) -> Response:
-        q = request.query_params
-        tz = _zone(q, settings.tz)
+        scope = _scope(request.query_params, settings.tz)
         commit = settings.commit_bytes_per_s
-        row = await reader.percentile(
-            _period(q), tz, _text(q, "host"), _text(q, "iface"), None, 95.0, commit
-        )
+        row = await reader.percentile(scope, 95.0, commit)
         return JSONResponse(
-            {"tz": tz, "pct": 95.0, "commit_bytes_per_s": commit}
+            {"tz": scope.tz, "pct": 95.0, "commit_bytes_per_s": commit}
             | {k: _json(v) for k, v in asdict(row).items()}
         )
 
     async def top(request: Request) -> Response:
         q = request.query_params
-        by = q.get("by") or "day"
-        rows = await reader.top(
-            _period(q), _zone(q, settings.tz), by, 10, _text(q, "host"), _text(q, "iface")
-        )
+        rows = await reader.top(_scope(q, settings.tz), q.get("by") or "day", 10)
         return JSONResponse([{k: _json(v) for k, v in asdict(r).items()} for r in rows])
 
     async def services(request: Request) -> Response:
         """What each service moved in the period, on the host or every host (part of the
         totals, never added to them)."""
-        q = request.query_params
-        rows = await reader.services(_period(q), _zone(q, settings.tz), _text(q, "host"))
+        rows = await reader.services(_scope(request.query_params, settings.tz).to(iface=None))
         return JSONResponse(
             [{"service": name, **{k: _json(v) for k, v in asdict(t).items()}} for name, t in rows]
         )
 
     async def history(request: Request) -> Response:
-        q = request.query_params
-        tz, host, iface = _zone(q, settings.tz), _text(q, "host"), _text(q, "iface")
-        period = _period(q)
-        row = await reader.totals(period, tz, host, iface)
+        scope = _scope(request.query_params, settings.tz)
+        row = await reader.totals(scope)
         if row.period_start is None:
             return JSONResponse({"step_s": None, "buckets": []})
-        end = row.period_end if period not in ("all",) else datetime.now(UTC)
+        end = row.period_end if scope.period != "all" else datetime.now(UTC)
         step = history_step(end - row.period_start)
-        buckets = await reader.series(row.period_start, end, step, tz, host, iface)
+        buckets = await reader.series(scope, row.period_start, end, step)
         return JSONResponse(
             {
                 "step_s": step.total_seconds(),
@@ -242,12 +227,10 @@ def create_app(settings: DashboardSettings) -> Starlette:
         # An agent's clock may run a little ahead of this one (the database accepts up to
         # 5 minutes): its newest samples must still show, not fall past the window's end.
         buckets = await reader.series(
+            Scope(tz="UTC", host=host, iface=iface),
             current + step - window,
             current + step + CLOCK_SKEW,
             step,
-            "UTC",
-            host,
-            iface,
         )
         # A bucket's rate is its bytes over the seconds its samples cover: a 60 s sample in
         # a 10 s bucket is 60 s of traffic, not a spike six times too high.

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from netstats.bot.embed import build, mbits
-from netstats.reader import Totals
+from netstats.reader import Scope, Totals
 from netstats.units import human_bytes, human_rate
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -90,30 +90,23 @@ def values(embed):
 
 
 def test_coverage_below_95_percent_warns_and_above_does_not():
-    assert values(build(totals(coverage=0.949), "month", "UTC", None, None, "en"))["Coverage"] == (
+    assert values(build(totals(coverage=0.949), Scope("month"), "en"))["Coverage"] == (
         "94.9%\n⚠️ the agent was not running the whole time"
     )
-    assert (
-        values(build(totals(coverage=0.95), "month", "UTC", None, None, "en"))["Coverage"]
-        == "95.0%"
-    )
+    assert values(build(totals(coverage=0.95), Scope("month"), "en"))["Coverage"] == "95.0%"
 
 
 def test_projection_only_for_calendar_periods():
     assert (
-        values(build(totals(), "month", "UTC", None, None, "en"))["Projection"]
-        == "≈ 3 GB by 2026-12-01 00:00"
+        values(build(totals(), Scope("month"), "en"))["Projection"] == "≈ 3 GB by 2026-12-01 00:00"
     )
     assert (
-        values(build(totals(), "7d", "UTC", None, None, "en"))["Projection"]
-        == "— (only for calendar periods)"
+        values(build(totals(), Scope("7d"), "en"))["Projection"] == "— (only for calendar periods)"
     )
-    assert (
-        values(build(totals(projected=None), "today", "UTC", None, None, "en"))["Projection"] == "—"
-    )
+    assert values(build(totals(projected=None), Scope("today"), "en"))["Projection"] == "—"
 
 
 def test_an_empty_period_says_so():
-    embed = build(totals(samples=0), "today", "Asia/Tokyo", "bot-1", "eth0", "en")
+    embed = build(totals(samples=0), Scope("today", "Asia/Tokyo", "bot-1", "eth0"), "en")
     assert embed.description.endswith("Host bot-1 · interface eth0\nNo traffic recorded yet")
     assert "2026-11-01 09:00 → 2026-12-01 09:00 (Asia/Tokyo)" in embed.description

@@ -315,7 +315,7 @@ def test_an_interface_and_a_service_together_get_a_private_sentence(env, conn):
 
 def test_the_supabase_transport_reads_the_same_figures_through_supabase_py(dsn, conn):
     from netstats.config import Database
-    from netstats.reader import open_reader
+    from netstats.reader import Scope, open_reader
     from tests.support.postgrest import serve
 
     seed(conn)
@@ -323,9 +323,11 @@ def test_the_supabase_transport_reads_the_same_figures_through_supabase_py(dsn, 
     async def main(url):
         reader = await open_reader(Database(supabase_url=url, supabase_key="service-role-key"))
         try:
-            got = await reader.totals("today", TZ, "bot-1")
+            got = await reader.totals(Scope("today", TZ, "bot-1"))
             start = got.period_start
-            buckets = await reader.series(start, start + timedelta(days=1), timedelta(hours=1), TZ)
+            buckets = await reader.series(
+                Scope(tz=TZ), start, start + timedelta(days=1), timedelta(hours=1)
+            )
             return got, buckets, await reader.hosts()
         finally:
             await reader.close()
@@ -371,7 +373,7 @@ def test_autocomplete_tells_nobody_the_check_refuses_any_name(env, conn, who, ex
 
 def test_daily_buckets_across_dst_are_the_same_through_supabase_py(dsn, conn):
     from netstats.config import Database
-    from netstats.reader import open_reader
+    from netstats.reader import Scope, open_reader
     from tests.support.postgrest import serve
 
     start = datetime(2026, 3, 6, 5, tzinfo=UTC)  # midnight in New York, before the DST change
@@ -381,7 +383,7 @@ def test_daily_buckets_across_dst_are_the_same_through_supabase_py(dsn, conn):
         reader = await open_reader(database)
         try:
             return await reader.series(
-                start, start + timedelta(days=8), timedelta(days=1), "America/New_York"
+                Scope(tz="America/New_York"), start, start + timedelta(days=8), timedelta(days=1)
             )
         finally:
             await reader.close()
