@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from netstats.cli.args import Commands, until_stopped
 from netstats.config import AgentSettings
-from netstats.units import human_bytes, human_rate
 
-if TYPE_CHECKING:  # the agent's package needs psutil: loaded only when `live` runs
+# Imported where they run: the agent parses this same command line, and the delta rules
+# (psutil) and units (decimal) would be loaded into every daemon for nothing.
+if TYPE_CHECKING:
     from netstats.agent.deltas import Reading, State
 
 
@@ -55,6 +56,8 @@ class Direction:
         return rate
 
     def text(self, seconds: float) -> str:
+        from netstats.units import human_bytes, human_rate
+
         return (
             f"{human_bytes(self.total)} ({self.total:,} bytes; average "
             f"{human_rate(self.total / seconds) if seconds else '—'}, "
@@ -72,6 +75,7 @@ def watch(
     """Print every interface's rates every `every_s` until `wait` says stop; then the
     summary. Returns (received, sent) per interface."""
     from netstats.agent.deltas import step
+    from netstats.units import human_rate
 
     state: State = step(None, read(), "live").state
     began = state.monotonic
