@@ -19,12 +19,7 @@ from netstats.db.cluster import SYSTEM_PG15, Cluster, embedded_bindir, start_clu
 
 ENGINES = ["pg15", "pg18"]
 CRON_DB = "netstats"
-FAST = {
-    "fsync": "off",
-    "synchronous_commit": "off",
-    "full_page_writes": "off",
-    "deadlock_timeout": "'100ms'",  # how long the deadlock tests wait (PostgreSQL's: 1 s)
-}
+FAST = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
 def start(engine: str, datadir: Path, **settings: str) -> Cluster:

@@ -319,7 +319,7 @@ def test_overlapping_uploads_in_the_agents_order_never_deadlock(conn, dsn):
 def test_a_batch_refused_for_a_deadlock_stored_nothing_and_goes_again(conn, dsn):
     """The same samples sent at once in opposite orders (never by the agent) may deadlock:
     the batch PostgreSQL refuses stored nothing, and sent again, stores nothing twice. (Each
-    deadlock costs deadlock_timeout, 100 ms in the test clusters: four rounds.)"""
+    deadlock costs deadlock_timeout, a second: four rounds.)"""
     for round_ in range(4):
         keys = every(T0 + timedelta(days=round_), 400, iface=f"eth{round_}")
         results = send_apart(dsn, [keys, keys[::-1]])

@@ -113,8 +113,11 @@ def window(period: str, tz: str, at: datetime, cycle_day: int, samples: list[Sam
     if period in ROLLING:
         lo = at - ROLLING[period]
         return lo + US, lambda t: lo < t <= at
-    if period == "all":
-        first = min((s.sampled_at - timedelta(seconds=s.interval_s) for s in samples), default=None)
+    if period == "all":  # from the earliest instant a counted sample covers
+        first = min(
+            (s.sampled_at - timedelta(seconds=s.interval_s) for s in samples if s.sampled_at <= at),
+            default=None,
+        )
         return first, lambda t: t <= at
     start, end = calendar_bounds(period, tz, at, cycle_day)
     return start, lambda t: start <= t < end and t <= at

@@ -30,11 +30,11 @@ SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
-  upto constant timestamptz := coalesce(netstats_percentile.at, now());
   fraction constant double precision := netstats_percentile.pct / 100;
   commit_rate constant double precision := netstats_percentile.commit_bytes_per_s;
-  calendar constant boolean := netstats_percentile.period IN ('today', 'week', 'month', 'year', 'cycle');
   fleet constant boolean := netstats_percentile.host IS NULL AND netstats_percentile.iface IS NULL;
+  bounds record;
+  upto timestamptz;
   p_start timestamptz;
   p_end timestamptz;
   lo timestamptz;
@@ -44,10 +44,11 @@ DECLARE
   edge_los timestamptz[];
   edge_his timestamptz[];
 BEGIN
-  IF NOT pg_catalog.isfinite(upto) THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-      'at: expected a finite timestamp, got %s', upto);
-  END IF;
+  bounds := netstats.period_window(netstats_percentile.period, netstats_percentile.tz, netstats_percentile.at);
+  p_start := bounds.period_start;
+  p_end := bounds.period_end;
+  lo := bounds.lo;
+  upto := bounds.hi;
   IF netstats_percentile.pct IS NULL OR NOT (netstats_percentile.pct > 0 AND netstats_percentile.pct <= 100) THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'pct: expected a percentile above 0 and at most 100, got %s',
@@ -58,20 +59,9 @@ BEGIN
       'commit_bytes_per_s: expected a rate of at least 0 bytes per second, or null, got %s',
       commit_rate);
   END IF;
-  SELECT b.period_start, b.period_end INTO p_start, p_end
-    FROM netstats.period_bounds(netstats_percentile.period,
-                                netstats.check_zone(netstats_percentile.tz), upto) b;
   IF netstats_percentile.period = 'all' THEN
-    SELECT min(r.covers_from) INTO p_start FROM netstats.rollups r
-     WHERE r.tier = 4 AND r.host <> ''
-       AND (netstats_percentile.host IS NULL OR r.host = netstats_percentile.host)
-       AND (r.iface = netstats_percentile.iface
-            OR netstats_percentile.iface IS NULL AND r.iface NOT LIKE 'service:%');
+    p_start := netstats.first_covered(upto, netstats_percentile.host, netstats_percentile.iface);
   END IF;
-  -- Calendar periods include their start; rolling windows exclude theirs (as totals do).
-  lo := CASE WHEN calendar THEN p_start
-             WHEN netstats_percentile.period = 'all' THEN '-infinity'
-             ELSE p_start + interval '1 microsecond' END;
 
   IF p_start IS NOT NULL THEN  -- the 5-minute grid from the period's first bucket to at's
     n_buckets := greatest(0, extract(epoch FROM

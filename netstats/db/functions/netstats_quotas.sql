@@ -25,7 +25,7 @@ BEGIN
     -- Once per period and zone, not per quota: most fleets have one or two zones.
     SELECT p.period, p.tz, b.period_start, b.period_end
       FROM (SELECT DISTINCT q.period, q.tz FROM netstats.quotas q) p
-     CROSS JOIN LATERAL netstats.period_bounds(
+     CROSS JOIN LATERAL netstats.period_window(
        CASE p.period WHEN 'day' THEN 'today' ELSE p.period END, p.tz, upto) b
   ),
   q AS MATERIALIZED (

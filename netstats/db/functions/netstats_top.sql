@@ -24,18 +24,17 @@ SET timezone = 'UTC'
 AS $$
 #variable_conflict use_column
 DECLARE
-  upto constant timestamptz := coalesce(netstats_top.at, now());
-  calendar constant boolean := netstats_top.period IN ('today', 'week', 'month', 'year', 'cycle');
   max_buckets constant integer := 10000;
-  zone text;
+  bounds record;
+  upto timestamptz;
   p_start timestamptz;
   lo timestamptz;
   starts timestamptz[];
 BEGIN
-  IF NOT pg_catalog.isfinite(upto) THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-      'at: expected a finite timestamp, got %s', upto);
-  END IF;
+  bounds := netstats.period_window(netstats_top.period, netstats_top.tz, netstats_top.at);
+  p_start := bounds.period_start;
+  lo := bounds.lo;
+  upto := bounds.hi;
   IF netstats_top.by IS NULL OR netstats_top.by NOT IN ('day', 'hour', 'host', 'iface') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'by: unknown grouping %s; expected one of day, hour, host, iface',
@@ -45,12 +44,6 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'n: expected 1 to 1000 rows, got %s', coalesce(netstats_top.n::text, 'null'));
   END IF;
-  zone := netstats.check_zone(netstats_top.tz);
-  SELECT b.period_start INTO p_start FROM netstats.period_bounds(netstats_top.period, zone, upto) b;
-  -- Calendar periods include their start; rolling windows exclude theirs (as totals do).
-  lo := CASE WHEN calendar THEN p_start
-             WHEN p_start IS NULL THEN '-infinity'
-             ELSE p_start + interval '1 microsecond' END;
 
   IF netstats_top.by IN ('host', 'iface') THEN
     RETURN QUERY
@@ -73,12 +66,9 @@ BEGIN
 
   -- Local days or hours from the first one the period touches: generate_series and
   -- date_trunc follow tz's wall clock from here on (a DST day has 23 or 25 hours).
-  PERFORM pg_catalog.set_config('timezone', zone, true);
-  IF p_start IS NULL THEN  -- 'all': from the first sample
-    SELECT min(r.first_at) INTO p_start FROM netstats.rollups r
-     WHERE r.tier = 4 AND r.host <> ''
-       AND (netstats_top.host IS NULL OR r.host = netstats_top.host)
-       AND (r.iface = netstats_top.iface OR netstats_top.iface IS NULL AND r.iface NOT LIKE 'service:%');
+  PERFORM pg_catalog.set_config('timezone', netstats_top.tz, true);
+  IF netstats_top.period = 'all' THEN
+    p_start := netstats.first_covered(upto, netstats_top.host, netstats_top.iface);
   END IF;
   starts := ARRAY(SELECT b FROM pg_catalog.generate_series(
                     pg_catalog.date_trunc(netstats_top.by, p_start), upto,

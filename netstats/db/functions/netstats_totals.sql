@@ -24,10 +24,10 @@ SET enable_sort = off
 AS $$
 #variable_conflict use_column
 DECLARE
-  upto constant timestamptz := coalesce(netstats_totals.at, now());
-  calendar constant boolean := netstats_totals.period IN ('today', 'week', 'month', 'year', 'cycle');
   fleet constant boolean := netstats_totals.host IS NULL AND netstats_totals.iface IS NULL;
   bounds record;
+  upto timestamptz;
+  calendar boolean;
   p_start timestamptz;
   p_end timestamptz;
   lo timestamptz;
@@ -37,20 +37,13 @@ DECLARE
   monitored double precision;
   projected numeric;
 BEGIN
-  IF NOT pg_catalog.isfinite(upto) THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-      'at: expected a finite timestamp, got %s', upto);
-  END IF;
   -- An expression, not a query: PL/pgSQL evaluates it without starting an executor.
-  bounds := netstats.period_bounds(netstats_totals.period, netstats.check_zone(netstats_totals.tz),
-                                   upto);
+  bounds := netstats.period_window(netstats_totals.period, netstats_totals.tz, netstats_totals.at);
   p_start := bounds.period_start;
   p_end := bounds.period_end;
-  -- Calendar periods include their start; rolling windows exclude theirs (timestamptz
-  -- resolution is one microsecond).
-  lo := CASE WHEN calendar THEN p_start
-             WHEN p_start IS NULL THEN '-infinity'
-             ELSE p_start + interval '1 microsecond' END;
+  lo := bounds.lo;
+  upto := bounds.hi;
+  calendar := bounds.calendar;
 
   SELECT coalesce(sum(x.samples), 0)::bigint AS samples, coalesce(sum(x.bytes_sent), 0) AS bytes_sent,
          coalesce(sum(x.bytes_recv), 0) AS bytes_recv, coalesce(sum(x.seconds), 0) AS seconds,
@@ -70,7 +63,7 @@ BEGIN
          AND r.bucket_start <= upto AND r.bucket_start > lo - interval '32 days'
          AND r.last_at >= lo AND r.first_at <= upto) s;
   END IF;
-  IF netstats_totals.period = 'all' THEN
+  IF netstats_totals.period = 'all' THEN  -- netstats.first_covered, from the sums at hand
     p_start := w.covers_from;
   END IF;
   total := w.bytes_sent + w.bytes_recv;
