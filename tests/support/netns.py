@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from netstats.agent.spool import Spool
+from netstats.errors import SpoolError
 
 SENDER = textwrap.dedent(
     """
@@ -65,11 +66,14 @@ def send(ns: str, host: str, total: int, seconds: float = 1.0) -> None:
 def wait_for_state(spool_path: Path, ticks_after: float = 0.0):
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        if spool_path.exists():
+        try:
             spool = Spool.read_only(spool_path)
-            state = spool.state()
-            spool.close()
-            if state is not None and (ticks_after == 0 or state.monotonic >= ticks_after):
-                return state
+        except SpoolError:  # not there yet, or the agent is creating its tables right now
+            time.sleep(0.1)
+            continue
+        state = spool.state()
+        spool.close()
+        if state is not None and (ticks_after == 0 or state.monotonic >= ticks_after):
+            return state
         time.sleep(0.1)
     raise AssertionError("the agent wrote no state in 20 s")
