@@ -12,6 +12,9 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from netstats import db
+from netstats.db.cluster import Cluster
+
 # Samples are generated at 10 s with bytes that vary by time and series, so nothing is
 # constant-folded and no two buckets look alike.
 GENERATE = """
@@ -208,3 +211,12 @@ def load_fleet(dsn: str, hosts: int, now: datetime, raw_days: int = 2) -> int:
         conn.execute("CHECKPOINT")
         print(f"  loaded in {time.monotonic() - began:.0f} s", flush=True)
         return int(totals[0][1])
+
+
+def migrated(cluster: Cluster, name: str) -> str:
+    """A new database `name` in the cluster, at the newest schema; its DSN."""
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    dsn = cluster.dsn(name)
+    db.upgrade(dsn)
+    return dsn

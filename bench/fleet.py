@@ -35,7 +35,7 @@ from pathlib import Path
 
 import psycopg
 
-from netstats import db
+from bench import datasets
 from netstats.agent import Agent
 from netstats.agent.deltas import Counters, Reading
 from netstats.agent.transports import PostgresTransport
@@ -374,10 +374,7 @@ def main() -> None:
         }
         cluster = start_cluster(SYSTEM_PG15, Path(tmp) / "data", settings)
         try:
-            with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-                conn.execute("CREATE DATABASE fleet")
-            dsn = cluster.dsn("fleet")
-            db.upgrade(dsn)
+            dsn = datasets.migrated(cluster, "fleet")
             for count in sizes:
                 print(f"{count:,} agents …", flush=True)
                 folder = Path(tmp) / f"spools-{count}"

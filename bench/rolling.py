@@ -19,7 +19,6 @@ from pathlib import Path
 import psycopg
 
 from bench import datasets
-from netstats import db
 from netstats.db.cluster import SYSTEM_PG15, start_cluster
 
 PERIODS = ("today", "month", "24h", "7d", "30d")
@@ -81,10 +80,7 @@ def main() -> None:
         print("starting PostgreSQL 15 …", flush=True)
         cluster = start_cluster(SYSTEM_PG15, Path(tmp) / "data", SETTINGS)
         try:
-            with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-                conn.execute("CREATE DATABASE rolling")
-            dsn = cluster.dsn("rolling")
-            db.upgrade(dsn)
+            dsn = datasets.migrated(cluster, "rolling")
             print(f"loading 1 host x 2 interfaces x {args.days} days at 10 s …", flush=True)
             datasets.load(dsn, 1, start, end - timedelta(seconds=10), start)
             print(f"measuring, {args.runs} alternating rounds …", flush=True)
