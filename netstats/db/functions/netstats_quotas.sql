@@ -26,7 +26,7 @@ BEGIN
     SELECT p.period, p.tz, b.period_start, b.period_end
       FROM (SELECT DISTINCT q.period, q.tz FROM netstats.quotas q) p
      CROSS JOIN LATERAL netstats.period_window(
-       CASE p.period WHEN 'day' THEN 'today' ELSE p.period END, p.tz, upto) b
+       CASE p.period WHEN 'day' THEN 'today' ELSE p.period END, p.tz, upto, zone_checked => true) b
   ),
   q AS MATERIALIZED (
     SELECT q.*, b.period_start, b.period_end,
