@@ -104,8 +104,8 @@ def uninstall(args: argparse.Namespace) -> None:
 def removal(name: str, found: Installed) -> str:
     """What uninstall removes and what it keeps, in the words a person checks them by."""
     history = (
-        f"{found.samples:,} raw samples from {found.hosts} host{'s' * (found.hosts != 1)}, "
-        f"the oldest from {found.first_sample_at:%Y-%m-%d %H:%M %Z}, and every rollup"
+        f"{found.samples:,} samples from {found.hosts} host{'s' * (found.hosts != 1)} since "
+        f"{found.first_sample_at:%Y-%m-%d %H:%M %Z}, raw and rolled up"
         if found.first_sample_at
         else "no samples"
     )

@@ -340,9 +340,11 @@ def installed(url: str) -> Installed:
                     "SELECT jobname FROM cron.job WHERE jobname LIKE 'netstats-%' ORDER BY 1"
                 )
             ]
+        # From the month rows, not the raw samples: a count of a large fleet's raw window
+        # would keep a person waiting minutes for the question.
         samples, hosts, first = conn.execute(
-            "SELECT count(*), count(DISTINCT host), min(sampled_at) FROM netstats.samples"
-            " WHERE iface NOT LIKE 'service:%'"
+            "SELECT coalesce(sum(samples), 0), count(DISTINCT host), min(first_at)"
+            " FROM netstats.rollups WHERE tier = 4 AND host <> '' AND iface NOT LIKE 'service:%'"
         ).fetchone() or (0, 0, None)
         roles = conn.execute(
             "SELECT rolname, shobj_description(oid, 'pg_authid') = %s FROM pg_roles"

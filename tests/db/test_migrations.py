@@ -609,7 +609,7 @@ def test_uninstall_on_a_supabase_like_database_says_what_goes_and_asks_first(pg1
     assert refused.returncode == 2
     assert refused.stderr == "netstats: not removed: confirm in a terminal, or pass --yes\n"
     said = refused.stdout
-    assert "5 raw samples from 2 hosts" in said
+    assert "5 samples from 2 hosts since 2026-03-02 00:00 UTC" in said
     assert "samples" in said and "rollups_5m" not in said  # tables, not their partitions
     assert "roles                 netstats_agent, netstats_owner, netstats_reader" in said
     assert "anon, authenticated, service_role (they were there before netstats)" in said
