@@ -13,7 +13,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 
-from netstats.db import create_pg_cron, database_url, sqlalchemy_url, sync_statements
+from netstats.db import (
+    CREATED_BY,
+    create_pg_cron,
+    database_url,
+    sqlalchemy_url,
+    sync_statements,
+)
 
 config = context.config
 SCHEMA = "netstats"
@@ -86,10 +92,6 @@ def quiet_when_empty(connection: Connection) -> Iterator[None]:
         yield
     finally:
         log.removeFilter(notices)
-
-
-# Roles 0001 and 0002 created (and only those may be dropped), as their comment says.
-CREATED_BY = "created by netstats migrations"
 
 
 def lend(connection: Connection) -> list[str]:
