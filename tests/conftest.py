@@ -45,6 +45,15 @@ def create_database(cluster: Cluster, name: str) -> str:
     return dsn
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each worker's `netstats up`, spool and stamps in a folder of its own, never the user's:
+    two workers' `netstats up` on one default data folder would refuse each other."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def clusters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Cluster]]:
     started: dict[str, Cluster] = {}
