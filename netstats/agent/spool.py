@@ -388,6 +388,8 @@ def spool_error(path: Path, exc: BaseException) -> SpoolError:
             f"cannot be written by this user ({text}): make it and its folder writable, "
             "or set NETSTATS_SPOOL to a writable path"
         )
+    elif text.startswith("no such table"):  # made, its tables not yet: the agent's first instant
+        what = "has no queue yet: the agent is just starting it; ask again in a moment"
     elif isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
         what = f"is not a readable spool ({text}); `netstats agent` moves it aside and starts anew"
     else:

@@ -97,6 +97,17 @@ def test_status_before_any_run_says_so(tmp_path):
     assert result.returncode == 0 and "the agent has not run here yet" in result.stdout
 
 
+def test_status_in_the_agents_first_instant_says_to_ask_again(tmp_path):
+    spool = tmp_path / "new.sqlite3"
+    spool.touch()  # what the agent's first instant leaves: the file, no tables yet
+    result = netstats("agent", "status", NETSTATS_SPOOL=str(spool))
+    assert result.returncode == 2, result
+    assert result.stderr.strip() == (
+        f"netstats: spool {spool} (NETSTATS_SPOOL) has no queue yet: the agent is just "
+        "starting it; ask again in a moment"
+    )
+
+
 def test_an_agent_login_writes_its_own_host_and_quarantines_any_other(dsn, conn, tmp_path):
     made = netstats(
         "db", "agent-login", "agent_cli", "--host", "cli-own", NETSTATS_DATABASE_URL=dsn
