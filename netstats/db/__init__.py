@@ -37,7 +37,7 @@ HERE = Path(__file__).parent
 FUNCTION_SETS = {
     1: "6d086658c4ae0f722cec6ecb70a7d0c0422158da164bf40eeb6f389b1529da0f",  # as of 0011
     2: "ff6b812b9302790a8383a472caa1b8aa07211d897d7c87913bdf2aab72c381b0",  # netstats.period_window, first_covered
-    3: "db380e95743b3653fded872be474cb3477d6ba7415ffc47dfd6f7f8a8d929d9c",  # ingest hands a batch that lost a partition race back (40001)
+    3: "67fa846827415415744eede62451e120274abdd63324cf0c6b1e56141fe65510",  # ingest's partition race (40001), netstats.cycle_window
 }
 FUNCTIONS_SERIAL = max(FUNCTION_SETS)
 FUNCTIONS_DIR = HERE / "functions"

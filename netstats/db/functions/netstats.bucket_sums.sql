@@ -8,6 +8,10 @@
 -- a bucket edge is opened into the next tier, and a cut leaf (a 5-minute row) into its raw
 -- samples. Every read is an index range of one series, so the cost follows the number of
 -- series and buckets, not the number of raw rows (a generic scan of all hosts read millions).
+-- Cut leaves are summed here rather than by netstats.leaf_sums (window_sums' leaf code, the
+-- same rules): a 10-second chart's leaves span 30 buckets each, and the row per series and
+-- bucket leaf_sums would hand back made the fleet's live chart 1.76x slower (BENCHMARKS.md,
+-- 2026-12-06).
 --
 -- `seconds` is the bucket's monitored seconds, as in netstats_totals: the samples' intervals
 -- summed, divided by the number of interfaces that reported in the bucket.

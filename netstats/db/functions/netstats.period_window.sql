@@ -36,13 +36,11 @@ BEGIN
     WHEN 'week'  THEN period_start := pg_catalog.date_trunc('week', hi);  period_end := period_start + interval '7 days';
     WHEN 'month' THEN period_start := pg_catalog.date_trunc('month', hi); period_end := period_start + interval '1 month';
     WHEN 'year'  THEN period_start := pg_catalog.date_trunc('year', hi);  period_end := period_start + interval '1 year';
-    WHEN 'cycle' THEN
-      SELECT pg_catalog.date_trunc('month', hi) + (s.cycle_day - 1) * interval '1 day'
-        INTO period_start FROM netstats.settings s;
-      IF period_start > hi THEN
-        period_start := period_start - interval '1 month';  -- cycle_day <= 28 exists in every month
-      END IF;
-      period_end := period_start + interval '1 month';
+    WHEN 'cycle' THEN  -- monthly from the settings' cycle day, at local midnight
+      SELECT w.cycle_start, w.cycle_end INTO period_start, period_end
+        FROM netstats.settings s,
+             netstats.cycle_window(timestamp '2000-01-01' + (s.cycle_day - 1) * interval '1 day',
+                                   1, 'month', tz, hi) w;
     WHEN '24h' THEN period_start := hi - interval '24 hours';  period_end := hi;
     WHEN '7d'  THEN period_start := hi - interval '168 hours'; period_end := hi;
     WHEN '30d' THEN period_start := hi - interval '720 hours'; period_end := hi;
