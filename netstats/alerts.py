@@ -44,7 +44,12 @@ TEXT: dict[str, dict[str, Any]] = {
         "host_silent": "{host} has gone silent",
         "host_back": "{host} reports again",
         "used": "{used} of {limit} ({percent}) {direction} {period}",
-        "direction": {"sent": "sent", "recv": "received", "total": "sent and received"},
+        "direction": {
+            "sent": "sent",
+            "recv": "received",
+            "total": "sent and received",
+            "max": "the larger of sent and received",
+        },
         "period": {
             "day": "today",
             "week": "this week",
@@ -70,7 +75,12 @@ TEXT: dict[str, dict[str, Any]] = {
         "host_silent": "{host} からの報告が途絶えました",
         "host_back": "{host} からの報告が再開しました",
         "used": "{period}の{direction}: {used} / {limit}（{percent}）",
-        "direction": {"sent": "送信量", "recv": "受信量", "total": "送受信量"},
+        "direction": {
+            "sent": "送信量",
+            "recv": "受信量",
+            "total": "送受信量",
+            "max": "送信量と受信量の多い方",
+        },
         "period": {
             "day": "今日",
             "week": "今週",

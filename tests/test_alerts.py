@@ -197,16 +197,16 @@ def test_netstats_check_exits_1_for_a_quota_that_needs_attention(dsn, conn, cros
 
 
 @pytest.mark.parametrize(
-    ("limit", "exact"),
+    ("limit", "exact", "direction"),
     [
-        ("1TB", 10**12),
-        ("500GB", 5 * 10**11),
-        ("750GiB", 750 * 2**30),
-        ("1.5TiB", 3 * 2**39),
-        ("123456", 123456),
+        ("1TB", 10**12, "sent"),
+        ("500GB", 5 * 10**11, "max"),
+        ("750GiB", 750 * 2**30, "recv"),
+        ("1.5TiB", 3 * 2**39, "total"),
+        ("123456", 123456, "sent"),
     ],
 )
-def test_quota_set_takes_decimal_and_binary_units_exactly(dsn, conn, limit, exact):
+def test_quota_set_takes_decimal_and_binary_units_exactly(dsn, conn, limit, exact, direction):
     done = subprocess.run(
         [
             sys.executable,
@@ -217,7 +217,7 @@ def test_quota_set_takes_decimal_and_binary_units_exactly(dsn, conn, limit, exac
             "plan",
             limit,
             "--direction",
-            "sent",
+            direction,
             "--period",
             "month",
             "--tz",
@@ -233,7 +233,7 @@ def test_quota_set_takes_decimal_and_binary_units_exactly(dsn, conn, limit, exac
     row = conn.execute(
         "SELECT limit_bytes, direction, period, tz, thresholds FROM netstats.quotas"
     ).fetchone()
-    assert row == (exact, "sent", "month", "Asia/Kathmandu", [75, 100])
+    assert row == (exact, direction, "month", "Asia/Kathmandu", [75, 100])
 
 
 def test_quota_refusals_are_one_clear_line(dsn):

@@ -18,7 +18,12 @@ def add(commands: Commands) -> None:
     set_.add_argument(
         "--period", default="cycle", choices=("day", "week", "month", "year", "cycle")
     )
-    set_.add_argument("--direction", default="total", choices=("sent", "recv", "total"))
+    set_.add_argument(
+        "--direction",
+        default="total",
+        choices=("sent", "recv", "total", "max"),
+        help="what counts: sent, received, both, or the larger of the two (max) over the period",
+    )
     set_.add_argument("--host", help="only this host (default all)")
     set_.add_argument("--iface", help="only this interface (default all)")
     set_.add_argument(

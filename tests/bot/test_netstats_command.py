@@ -401,7 +401,7 @@ def test_the_answer_shows_the_quotas_that_cover_it_as_netstats_quotas_computed(e
     # a day quota where it is about noon: the seeded 3 hours are inside it at any hour
     zone = noon_zone(datetime.now(UTC))
     conn.execute("SELECT netstats_quota_set('plan', 1000000000, 'day', 'sent', tz => %s)", [zone])
-    conn.execute("SELECT netstats_quota_set('bot-2 plan', 10, 'day', host => 'bot-2')")
+    conn.execute("SELECT netstats_quota_set('bot-2 plan', 10, 'day', 'max', host => 'bot-2')")
     sent = ask(env, [{"name": "host", "type": 3, "value": "bot-1"}])
     embed, values, _ = fields(sent)
     (name,) = [n for n in values if n.startswith("Quota")]  # bot-2's quota is not about bot-1
@@ -415,6 +415,8 @@ def test_the_answer_shows_the_quotas_that_cover_it_as_netstats_quotas_computed(e
     )
     assert q["thresholds_crossed"] == [80, 90]  # 900 MB sent of 1 GB
     assert embed["color"] == 0xF5A524
+    _, values, _ = fields(ask(env, [{"name": "host", "type": 3, "value": "bot-2"}]))
+    assert "Quota “bot-2 plan” · larger of sent and received today" in values
 
 
 def test_the_percentile_view_shows_what_netstats_percentile_returns(env, conn):

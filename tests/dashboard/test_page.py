@@ -210,7 +210,9 @@ def test_quotas_show_as_bars_amber_past_their_first_threshold(server, conn, page
     seed(conn)
     zone = noon_zone(datetime.now(UTC))  # a day quota holds the seeded two hours at any hour
     conn.execute("SELECT netstats_quota_set('plan', 5000000000, 'day', tz => %s)", [zone])
-    conn.execute("SELECT netstats_quota_set('bot-2 only', 1000000000000, 'month', host => 'bot-2')")
+    conn.execute(
+        "SELECT netstats_quota_set('bot-2 only', 1000000000000, 'month', 'max', host => 'bot-2')"
+    )
     page.goto(server.url)
     plan = page.locator("#quota-list li[data-name='plan']")
     expect(plan).to_be_visible()
@@ -228,6 +230,9 @@ def test_quotas_show_as_bars_amber_past_their_first_threshold(server, conn, page
     assert float(width.rstrip("%")) == pytest.approx(ratio * 100)
     other = page.locator("#quota-list li[data-name='bot-2 only']")
     expect(other).not_to_have_class("warn")
+    expect(other.locator("strong")).to_have_text(
+        "bot-2 only: the larger of sent and received this month · bot-2 / all interfaces"
+    )
     page.select_option("select[name=host]", "bot-1")  # bot-2's quota does not cover bot-1
     expect(other).to_have_count(0)
     expect(plan).to_be_visible()

@@ -322,14 +322,17 @@ def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figure
             )
 
 
-@pytest.mark.parametrize("previous", ["0005", "0006", "0007", "0008", "0009", "0010", "0011"])
+@pytest.mark.parametrize(
+    "previous", ["0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012"]
+)
 def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identical_figures(
     fresh, previous
 ):
     """0006 (an index; percentile and ingest), 0007 (window_sums in two queries), 0008
     (daily partitions of the raw samples, the old table attached as the first) and 0009 (the
     rollups copied into a partition per tier group), 0010 (services' series apart), 0011
-    (top hosts from whole buckets) and 0012 (function files' serial) change no row: totals,
+    (top hosts from whole buckets), 0012 (function files' serial) and 0013 (a quota's 'max'
+    direction) change no row: totals,
     percentiles and top lists read as before, and ingest after the upgrade keeps every tier
     adding up."""
     dsn = populated_at(fresh, previous)

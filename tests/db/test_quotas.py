@@ -83,6 +83,20 @@ def test_progress_follows_the_quotas_own_zone_and_direction(conn):
     assert abs(fast["projected_exceed_at"] - expected) < timedelta(milliseconds=1)
 
 
+def test_max_counts_the_larger_of_the_periods_two_sums(conn):
+    """A provider billing the larger of in and out compares the cycle's sums, not samples."""
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    ingest(conn, every(start, 100, step_s=600, sent=3 * GB, recv=1 * GB))
+    ingest(conn, every(start + timedelta(days=2), 100, step_s=600, sent=0, recv=5 * GB))
+    quota_set(conn, "larger", 1000 * GB, period="month", direction="max")
+    q = quotas(conn)["larger"]
+    assert q["direction"] == "max"
+    assert q["used_bytes"] == 600 * GB  # received 100 + 500 beat sent 300; not 300 + 500
+    assert q["thresholds_crossed"] == []
+    quota_set(conn, "larger", 500 * GB, period="month", direction="max")
+    assert quotas(conn)["larger"]["thresholds_crossed"] == [80, 90, 100]
+
+
 def test_every_quota_read_at_once_equals_its_own_total(conn):
     """netstats_quotas sums all quotas in one query: each must equal netstats_totals asked
     alone, whatever its host, interface, period, zone and direction."""
@@ -101,7 +115,7 @@ def test_every_quota_read_at_once_equals_its_own_total(conn):
             ("Asia/Kathmandu", "bot-1", None, "sent"),
             ("America/New_York", None, "eth0", "recv"),
             ("Australia/Lord_Howe", "bot-2", "eth0", "total"),
-            ("UTC", "bot-1", "wg0", "total"),
+            ("UTC", "bot-1", "wg0", "max"),
             ("Asia/Tokyo", "nobody", None, "total"),
         )
     ]
@@ -124,7 +138,12 @@ def test_every_quota_read_at_once_equals_its_own_total(conn):
         )
         q = got[f"q{i:02}"]
         assert (q["period_start"], q["period_end"]) == (alone["period_start"], alone["period_end"])
-        assert q["used_bytes"] == alone[f"bytes_{direction}"], (period, tz, host, iface)
+        expected = (
+            max(alone["bytes_sent"], alone["bytes_recv"])
+            if direction == "max"
+            else alone[f"bytes_{direction}"]
+        )
+        assert q["used_bytes"] == expected, (period, tz, host, iface, direction)
     assert got["q00"]["used_bytes"] > 0 and got["q04"]["used_bytes"] == 0
 
 
@@ -286,7 +305,7 @@ def test_a_lease_that_runs_out_or_an_error_makes_an_alert_due_again(conn):
         ),
         (
             {"name": "q", "limit_bytes": 1, "direction": "in"},
-            "direction: expected one of sent, recv, total, got 'in'",
+            "direction: expected one of sent, recv, total, max, got 'in'",
         ),
         (
             {"name": "q", "limit_bytes": 1, "thresholds": []},

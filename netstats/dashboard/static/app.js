@@ -111,7 +111,7 @@ async function loadTotals() {
 }
 
 // Quotas: bars of netstats_quotas' own figures, amber once a threshold is crossed.
-const DIRECTIONS = { sent: "sent", recv: "received", total: "sent and received" };
+const DIRECTIONS = { sent: "sent", recv: "received", total: "sent and received", max: "the larger of sent and received" };
 const QUOTA_PERIODS = { day: "today", week: "this week", month: "this month", year: "this year", cycle: "this billing cycle" };
 async function loadQuotas() {
   const quotas = await getJSON(`/api/quotas?${query(["tz", "host", "iface"])}`);

@@ -34,8 +34,8 @@ BEGIN
     WHEN a.period IS NULL OR a.period NOT IN ('day', 'week', 'month', 'year', 'cycle') THEN
       pg_catalog.format('period: expected one of day, week, month, year, cycle, got %s',
                         coalesce(pg_catalog.quote_literal(a.period), 'null'))
-    WHEN a.direction IS NULL OR a.direction NOT IN ('sent', 'recv', 'total') THEN
-      pg_catalog.format('direction: expected one of sent, recv, total, got %s',
+    WHEN a.direction IS NULL OR a.direction NOT IN ('sent', 'recv', 'total', 'max') THEN
+      pg_catalog.format('direction: expected one of sent, recv, total, max, got %s',
                         coalesce(pg_catalog.quote_literal(a.direction), 'null'))
     WHEN pg_catalog.length(a.host) NOT BETWEEN 1 AND 255 THEN
       'host: expected 1 to 255 characters, or null for every host'

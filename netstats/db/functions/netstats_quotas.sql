@@ -48,6 +48,8 @@ BEGIN
     SELECT q.*,
            coalesce(CASE q.direction WHEN 'sent' THEN w.bytes_sent
                                      WHEN 'recv' THEN w.bytes_recv
+                                     -- the larger of the period's two sums (revision 0013)
+                                     WHEN 'max' THEN greatest(w.bytes_sent, w.bytes_recv)
                                      ELSE w.bytes_sent + w.bytes_recv END, 0) AS used,
            extract(epoch FROM upto - q.period_start)::double precision AS elapsed,
            extract(epoch FROM q.period_end - q.period_start)::double precision AS span,
