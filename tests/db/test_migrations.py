@@ -643,3 +643,29 @@ def test_a_new_database_hears_no_upgrade_notices_and_a_populated_one_does(fresh,
     assert [r.getMessage() for r in caplog.records] == [
         "moving the rollups into a partition per tier group …"
     ]
+
+
+def test_a_max_quota_survives_a_downgrade_and_reads_again_after_the_upgrade(fresh):
+    """0013's downgrade keeps a quota set to 'max' (the older check, not validated), so going
+    down never stops on one, and back up it counts as before."""
+    dsn = create_database(fresh, "max_quota")
+    db.upgrade(dsn)
+    at = T0 + timedelta(hours=2)
+    query = "SELECT name, direction, used_bytes FROM netstats_quotas(at => %s)"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ingest(conn, every(T0, 100, sent=5, recv=7))
+        conn.execute("SELECT netstats_quota_set('larger', 10000, 'month', 'max')")
+        before = conn.execute(query, [at]).fetchall()
+    assert before == [("larger", "max", 700)]
+
+    db.downgrade(dsn, "0012")
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT direction FROM netstats.quotas").fetchall() == [("max",)]
+    db.upgrade(dsn)
+
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute(query, [at]).fetchall() == before
+        validated = (
+            "SELECT convalidated FROM pg_constraint WHERE conname = 'quotas_direction_check'"
+        )
+        assert conn.execute(validated).fetchone() == (True,)
