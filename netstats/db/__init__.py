@@ -37,7 +37,7 @@ HERE = Path(__file__).parent
 FUNCTION_SETS = {
     1: "6d086658c4ae0f722cec6ecb70a7d0c0422158da164bf40eeb6f389b1529da0f",  # as of 0011
     2: "ff6b812b9302790a8383a472caa1b8aa07211d897d7c87913bdf2aab72c381b0",  # netstats.period_window, first_covered
-    3: "4c3c2af915f5772c6a27570c70593fc82cdcb0ca078d075d9e766a9f4f443006",  # ingest's partition race (40001), cycle_window, quotas' 'max' (0013)
+    3: "b845b006528ce8c60191a7339d71bbbb0346b218506a5faf12de634c319ab18f",  # ingest's partition race (40001), cycle_window, quotas' 'max' (0013)
 }
 FUNCTIONS_SERIAL = max(FUNCTION_SETS)
 FUNCTIONS_DIR = HERE / "functions"

@@ -20,16 +20,17 @@ DECLARE
   wall timestamp;
   k bigint;
 BEGIN
-  IF every IS NULL OR every < 1 THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-      'every: expected a whole number of %ss, at least 1, got %s', unit, coalesce(every::text, 'null'));
-  END IF;
-  step := every * CASE unit WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
-                            WHEN 'month' THEN interval '1 month' WHEN 'year' THEN interval '1 year' END;
+  step := CASE unit WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
+                   WHEN 'month' THEN interval '1 month' WHEN 'year' THEN interval '1 year' END;
   IF step IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'unit: expected day, week, month or year, got %s', coalesce(pg_catalog.quote_literal(unit), 'null'));
   END IF;
+  IF every IS NULL OR every < 1 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
+      'every: expected a whole number of %ss, at least 1, got %s', unit, coalesce(every::text, 'null'));
+  END IF;
+  step := every * step;
   IF anchor IS NULL OR NOT pg_catalog.isfinite(anchor) OR at IS NULL OR NOT pg_catalog.isfinite(at) THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
       'anchor and at: expected finite timestamps, got %s and %s',
