@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from netstats.reader import Alert, Reader
-from netstats.units import human_bytes, percent
+from netstats.units import human_bytes, money, percent
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,9 @@ TEXT: dict[str, dict[str, Any]] = {
     "en": {
         "quota_threshold": "Quota “{quota}”: {threshold}% used",
         "quota_projection": "Quota “{quota}”: on course to exceed its limit",
+        "plan_threshold": "Plan “{quota}”: {threshold}% used",
+        "plan_projection": "Plan “{quota}”: on course to exceed its allowance",
+        "plan_budget": "Plan “{quota}”: projected cost {cost} above the budget of {budget}",
         "host_silent": "{host} has gone silent",
         "host_back": "{host} reports again",
         "used": "{used} of {limit} ({percent}) {direction} {period}",
@@ -56,7 +59,11 @@ TEXT: dict[str, dict[str, Any]] = {
             "month": "this month",
             "year": "this year",
             "cycle": "this billing cycle",
+            None: "this cycle",
         },
+        "cost": "Cost so far",
+        "projected_cost": "Projected cost",
+        "corrected": "incl. a correction of {bytes}",
         "remaining": "Remaining",
         "projected": "Projected by the end",
         "exceeds": "Limit reached at this rate",
@@ -72,6 +79,9 @@ TEXT: dict[str, dict[str, Any]] = {
     "ja": {
         "quota_threshold": "クォータ「{quota}」: {threshold}% に到達",
         "quota_projection": "クォータ「{quota}」: このままでは上限を超えます",
+        "plan_threshold": "プラン「{quota}」: {threshold}% に到達",
+        "plan_projection": "プラン「{quota}」: このままでは無料枠を超えます",
+        "plan_budget": "プラン「{quota}」: 予測費用 {cost} が予算 {budget} を超えます",
         "host_silent": "{host} からの報告が途絶えました",
         "host_back": "{host} からの報告が再開しました",
         "used": "{period}の{direction}: {used} / {limit}（{percent}）",
@@ -87,7 +97,11 @@ TEXT: dict[str, dict[str, Any]] = {
             "month": "今月",
             "year": "今年",
             "cycle": "請求サイクル",
+            None: "今サイクル",
         },
+        "cost": "現在までの費用",
+        "projected_cost": "予測費用",
+        "corrected": "補正 {bytes} を含む",
         "remaining": "残り",
         "projected": "期間末の予測",
         "exceeds": "このペースでの上限到達",
@@ -132,9 +146,12 @@ def embed(alert: Alert, lang: str = "en", tz: str = "UTC") -> dict[str, Any]:
 
     scope = (
         text["all"]
-        if f["host"] is None and f["iface"] is None
-        else f"{f['host'] or '*'} · {f['iface'] or '*'}"
+        if f["host"] is None and f["iface"] is None and not f.get("hosts")
+        else f"{', '.join(f.get('hosts') or []) or f['host'] or '*'} · {f['iface'] or '*'}"
     )
+    # Facts from before plans (revision 0014) have no adjust_bytes, cost or period null.
+    adjust = int(f.get("adjust_bytes") or 0)
+    currency = f.get("currency")
     fields = [
         (text["remaining"], human_bytes(f["remaining_bytes"])),
         (
@@ -153,19 +170,42 @@ def embed(alert: Alert, lang: str = "en", tz: str = "UTC") -> dict[str, Any]:
             text["allowance"],
             "—" if f["daily_allowance_bytes"] is None else human_bytes(f["daily_allowance_bytes"]),
         ),
+        *(
+            [
+                (text["cost"], money(f["cost_so_far"], currency, lang)),
+                (
+                    text["projected_cost"],
+                    "—"
+                    if f["projected_cost"] is None
+                    else money(f["projected_cost"], currency, lang),
+                ),
+            ]
+            if currency
+            else []
+        ),
         (text["ends"], local("period_end")),
         (text["scope"], scope),
     ]
-    crossed = f["used_ratio"] >= 1 or (alert.threshold or 0) >= 100
+    crossed = f["used_ratio"] >= 1 or (alert.threshold or 0) >= 100 or alert.kind == "plan_budget"
+    plan = f.get("period", "cycle") is None
+    title = text[alert.kind.replace("quota_", "plan_") if plan else alert.kind]
+    description = text["used"].format(
+        used=human_bytes(int(f["used_bytes"]) + adjust),
+        limit=human_bytes(f["limit_bytes"]),
+        percent=percent(f["used_ratio"]),
+        direction=text["direction"][f["direction"]],
+        period=text["period"][f.get("period", "cycle")],
+    )
+    if adjust:
+        description += f" ({text['corrected'].format(bytes=('+' if adjust > 0 else '-') + human_bytes(abs(adjust)))})"
     return {
-        "title": text[alert.kind].format(quota=alert.quota, threshold=alert.threshold),
-        "description": text["used"].format(
-            used=human_bytes(f["used_bytes"]),
-            limit=human_bytes(f["limit_bytes"]),
-            percent=percent(f["used_ratio"]),
-            direction=text["direction"][f["direction"]],
-            period=text["period"][f["period"]],
+        "title": title.format(
+            quota=alert.quota,
+            threshold=alert.threshold,
+            cost=currency and money(f["projected_cost"], currency, lang),
+            budget=currency and f["budget"] is not None and money(f["budget"], currency, lang),
         ),
+        "description": description,
         "color": RED if crossed else ORANGE,
         "fields": [{"name": n, "value": v, "inline": True} for n, v in fields],
         "timestamp": alert.raised_at.isoformat(),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from typing import Any
 
 from netstats.config import Database
@@ -114,6 +115,74 @@ def matching(quotas: list[Quota], scope: Scope) -> list[Quota]:
     if scope.everything:
         return quotas
     return [q for q in quotas if q.host in (None, scope.host) and q.iface in (None, scope.iface)]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A plan's state in its current cycle, as netstats_plans computes it (a quota is a plan
+    on a calendar period, without a price). Bytes are exact integers, money exact decimals."""
+
+    name: str
+    period: str | None  # a quota's calendar period; None for a plan's own cycle
+    anchor: datetime | None  # a plan's cycle start, wall clock in its zone
+    every: int | None
+    unit: str | None
+    hosts: list[str] | None  # names and globs, pooled; None: every host
+    host_count: int | None  # hosts those match now
+    iface: str | None
+    basis: str
+    tz: str
+    cycle_start: datetime
+    cycle_end: datetime
+    used_bytes: int  # measured, on the basis
+    adjust_bytes: int  # this cycle's corrections
+    included_bytes: int | None  # None: unlimited
+    used_ratio: float | None
+    remaining_bytes: int | None
+    projected_bytes: int | None
+    projected_over_bytes: int | None
+    runs_out_at: datetime | None
+    daily_allowance_bytes: int | None
+    thresholds: list[int]
+    thresholds_crossed: list[int]
+    price: Decimal | None
+    price_unit: str | None
+    currency: str | None
+    budget: Decimal | None
+    cost_so_far: Decimal | None
+    projected_cost: Decimal | None
+    provider: str | None
+
+    @property
+    def counted_bytes(self) -> int:
+        return self.used_bytes + self.adjust_bytes
+
+    @property
+    def over_budget(self) -> bool:
+        return (
+            self.budget is not None
+            and self.projected_cost is not None
+            and self.projected_cost > self.budget
+        )
+
+    @property
+    def alarming(self) -> bool:
+        """What `netstats check` exits 1 for: a threshold crossed, the allowance passed or
+        reached at the current rate before the cycle ends, or the cost projected over budget."""
+        return (
+            bool(self.thresholds_crossed)
+            or (self.used_ratio or 0) >= 1
+            or self.runs_out_at is not None
+            or self.over_budget
+        )
+
+    def covers(self, scope: Scope) -> bool:
+        """Whether this plan counts what a report of `scope` shows (globs as the database
+        matches them)."""
+        if scope.everything:
+            return True
+        hosts_ok = self.hosts is None or any(fnmatchcase(scope.host or "", h) for h in self.hosts)
+        return hosts_ok and self.iface in (None, scope.iface)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +340,28 @@ class Reader:
         (row,) = await self._call("netstats_quota_delete", {"name": name})
         return bool(row["netstats_quota_delete"])
 
+    async def plans(self, scope: Scope) -> list[Plan]:
+        """Every plan and quota as of the scope's instant; each cycle follows its own zone."""
+        rows = await self._call("netstats_plans", {"tz": scope.tz, "at": scope.at})
+        return [_typed(Plan, row) for row in rows]
+
+    async def plan_set(self, **args: Any) -> Plan:
+        """netstats_plan_set's arguments by name (name, basis, anchor, every, unit, tz, ...)."""
+        return _typed(Plan, (await self._call("netstats_plan_set", args))[0])  # type: ignore[no-any-return]
+
+    async def plan_adjust(
+        self, name: str, bytes: int, note: str, made_by: str, at: datetime | None = None
+    ) -> Plan:
+        args = {"name": name, "bytes": bytes, "note": note, "made_by": made_by, "at": at}
+        return _typed(Plan, (await self._call("netstats_plan_adjust", args))[0])  # type: ignore[no-any-return]
+
+    async def plan_adjustments(self, name: str | None = None) -> list[dict[str, Any]]:
+        return await self._call("netstats_plan_adjustments", {"name": name})
+
+    async def plan_adjust_delete(self, id: int) -> bool:
+        (row,) = await self._call("netstats_plan_adjust_delete", {"id": id})
+        return bool(row["netstats_plan_adjust_delete"])
+
     async def alerts_claim(self, max: int = 20, at: datetime | None = None) -> list[Alert]:
         rows = await self._call("netstats_alerts_claim", {"max": max, "at": at})
         return [_typed(Alert, row) for row in rows]
@@ -293,6 +384,8 @@ def _typed(cls: Any, row: Mapping[str, Any]) -> Any:
             value = datetime.fromisoformat(value)
         elif isinstance(value, Decimal | float) and kind.startswith("int"):
             value = int(value)
+        elif isinstance(value, float | int) and kind.startswith("Decimal"):
+            value = Decimal(repr(value))  # Supabase's API sends numeric as a JSON number
         values[name] = value
     return cls(**values)
 

@@ -65,3 +65,60 @@ def parse_bytes(text: str) -> int:
             f"expected a whole, positive number of bytes, got {text!r} ({value} bytes)"
         )
     return int(value)
+
+
+# Money: exact decimals from the database, rounded (half up) only to be shown, to the
+# currency's minor unit. The symbols readers know; any other code is written after the amount.
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+NO_MINOR_UNIT = {"JPY", "KRW", "VND", "CLP", "ISK"}
+
+
+def money(amount: Decimal | float | str, currency: str, lang: str = "en") -> str:
+    """Decimal('12.345'), 'EUR' -> '€12.35'; 'CHF' -> '12.35 CHF'; ja and JPY -> '1,235円'.
+    A cost above zero that rounds to nothing says so: '< $0.01'."""
+    exact = Decimal(str(amount))
+    step = Decimal(1) if currency in NO_MINOR_UNIT else Decimal("0.01")
+    shown = exact.quantize(step, rounding=ROUND_HALF_UP)
+    less = "< " if 0 < exact < step else ""
+    shown = max(shown, step) if less else shown
+    number = f"{shown:,}"
+    if lang == "ja" and currency == "JPY":
+        return f"{less}{number}円"
+    if currency in SYMBOLS:
+        return f"{less}{'-' if shown < 0 else ''}{SYMBOLS[currency]}{number.lstrip('-')}"
+    return f"{less}{number} {currency}"
+
+
+def parse_money(text: str, field: str) -> tuple[Decimal, str]:
+    """'5 EUR' -> (Decimal('5'), 'EUR'); '€5' and '$0.09' too. ValueError naming `field`."""
+    value = text.strip()
+    by_symbol = {s: c for c, s in SYMBOLS.items()}
+    currency = by_symbol.get(value[:1], "")
+    number, _, code = value[1:].strip().partition(" ") if currency else value.partition(" ")
+    currency = code.strip().upper() or currency
+    try:
+        amount = Decimal(number.replace(",", ""))
+    except ArithmeticError:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0 or len(currency) != 3 or not currency.isalpha():
+        raise ValueError(
+            f"{field}: expected an amount of 0 or more and a three-letter currency, such as "
+            f"'5 EUR' or '0.09 USD', got {text!r}"
+        )
+    return amount, currency
+
+
+PRICE_UNITS = {"gb": "GB", "gib": "GiB", "tb": "TB", "tib": "TiB"}
+
+
+def parse_price(text: str) -> tuple[Decimal, str, str]:
+    """'1 EUR/TB' -> (Decimal('1'), 'EUR', 'TB'), '$0.09/GB' too: a price per unit of bytes
+    over an allowance, as providers write it. ValueError naming --price."""
+    money_part, _, unit = text.partition("/")
+    if unit.strip().lower() not in PRICE_UNITS:
+        raise ValueError(
+            f"price: expected an amount, a currency and GB, GiB, TB or TiB, such as "
+            f"'1 EUR/TB' or '0.09 USD/GB', got {text!r}"
+        )
+    amount, currency = parse_money(money_part, "price")
+    return amount, currency, PRICE_UNITS[unit.strip().lower()]

@@ -96,7 +96,8 @@ def reset(conn: psycopg.Connection) -> None:
     for attempt in range(5):
         try:
             conn.execute(
-                "TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.alerts"
+                "TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.plan_adjustments,"
+                " netstats.alerts"
             )
             break
         except psycopg.errors.DeadlockDetected:

@@ -9,6 +9,7 @@
     dashboard   netstats/cli/dashboard.py
     db          netstats/cli/db.py        upgrade, agent-login, sql, uninstall; maintain
     quota       netstats/cli/quota.py     quotas and `netstats check`
+    plan        netstats/cli/plan.py      plans: cycles, pooled hosts, prices, corrections
     alerts      netstats/cli/alerts.py
 
 A command module imports only argparse-level things at the top: the agent parses this same
@@ -23,12 +24,12 @@ import sys
 from collections.abc import Sequence
 
 from netstats import __version__
-from netstats.cli import agent, alerts, bot, dashboard, db, live, quota, report, up
+from netstats.cli import agent, alerts, bot, dashboard, db, live, plan, quota, report, up
 from netstats.errors import NetstatsError
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (up, report, agent, live, bot, dashboard, db, quota, alerts)
+COMMANDS = (up, report, agent, live, bot, dashboard, db, quota, plan, alerts)
 
 
 def parser() -> argparse.ArgumentParser:

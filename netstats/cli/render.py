@@ -21,6 +21,7 @@ from netstats.reader import (
     AlertStatus,
     Bucket,
     Percentile,
+    Plan,
     Quota,
     Reader,
     Scope,
@@ -28,7 +29,7 @@ from netstats.reader import (
     Totals,
     matching,
 )
-from netstats.units import human_bytes, human_rate, percent
+from netstats.units import human_bytes, human_rate, money, percent
 
 ROWS = [
     ("today", "today"),
@@ -442,6 +443,11 @@ def quota_table(quotas: list[Quota], binary: bool = False) -> str:
                 else human_bytes(q.daily_allowance_bytes, binary),
             )
         )
+    return grid(rows)
+
+
+def grid(rows: Sequence[Sequence[str]]) -> str:
+    """Columns as wide as their widest cell, two spaces apart."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
@@ -451,6 +457,81 @@ def quota_table(quotas: list[Quota], binary: bool = False) -> str:
 
 def quota_json(quotas: list[Quota]) -> str:
     return json.dumps([_quota(q) for q in quotas], indent=2)
+
+
+def plain_json(rows: Any) -> str:
+    """Times as ISO strings, money (Decimal) as exact strings."""
+    return json.dumps(
+        rows, indent=2, default=lambda v: _plain(v) if isinstance(v, datetime) else str(v)
+    )
+
+
+def plan_json(plans: list[Plan]) -> str:
+    return plain_json([{**asdict(p), "alarm": p.alarming} for p in plans])
+
+
+def plan_table(plans: list[Plan], binary: bool = False) -> str:
+    """Each plan's cycle as netstats_plans computed it; times in the plan's zone."""
+    rows = [("plan", "hosts", "basis", "cycle", "counted", "included", "", "projected",
+             "runs out", "cost", "projected cost")]  # fmt: skip
+    for p in plans:
+        zone = ZoneInfo(p.tz)
+        ratio = p.used_ratio
+        filled = 0 if ratio is None else min(BAR // 3, round(ratio * BAR / 3))
+        counted = human_bytes(p.counted_bytes, binary)
+        if p.adjust_bytes:
+            sign = "+" if p.adjust_bytes > 0 else "-"
+            counted += f" ({sign}{human_bytes(abs(p.adjust_bytes), binary)} corrected)"
+        rows.append(
+            (
+                p.name,
+                f"{','.join(p.hosts) if p.hosts else 'all'}/{p.iface or 'all'}",
+                p.basis,
+                f"{p.cycle_start.astimezone(zone):%Y-%m-%d %H:%M} to "
+                f"{p.cycle_end.astimezone(zone):%m-%d %H:%M} {p.tz}",
+                counted,
+                "unlimited" if p.included_bytes is None else human_bytes(p.included_bytes, binary),
+                ""
+                if ratio is None
+                else "█" * filled + "░" * (BAR // 3 - filled) + f" {percent(ratio)}",
+                "—" if p.projected_bytes is None else human_bytes(p.projected_bytes, binary),
+                "reached"
+                if (ratio or 0) >= 1
+                else "—"
+                if p.runs_out_at is None
+                else f"{p.runs_out_at.astimezone(zone):%m-%d %H:%M}",
+                "—" if p.currency is None else money(p.cost_so_far or 0, p.currency),
+                "—"
+                if p.currency is None or p.projected_cost is None
+                else money(p.projected_cost, p.currency)
+                + (f" (budget {money(p.budget, p.currency)})" if p.budget is not None else ""),
+            )
+        )
+    return grid(rows)
+
+
+def adjustment_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no corrections: netstats plan adjust NAME BYTES --note WHY"
+    return grid(
+        [("id", "plan", "cycle start", "bytes", "note", "by", "at")]
+        + [
+            (
+                str(r["id"]),
+                r["plan"],
+                f"{_instant(r['cycle_start']):%Y-%m-%d %H:%M} UTC",
+                ("+" if r["bytes"] > 0 else "-") + human_bytes(abs(r["bytes"])),
+                r["note"],
+                r["made_by"],
+                f"{_instant(r['made_at']):%Y-%m-%d %H:%M} UTC",
+            )
+            for r in rows
+        ]
+    )
+
+
+def _instant(v: datetime | str) -> datetime:
+    return (datetime.fromisoformat(v) if isinstance(v, str) else v).astimezone(UTC)
 
 
 def alert_table(alerts: list[AlertStatus]) -> str:

@@ -323,7 +323,7 @@ def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figure
 
 
 @pytest.mark.parametrize(
-    "previous", ["0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012"]
+    "previous", ["0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013"]
 )
 def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identical_figures(
     fresh, previous
@@ -331,8 +331,8 @@ def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identic
     """0006 (an index; percentile and ingest), 0007 (window_sums in two queries), 0008
     (daily partitions of the raw samples, the old table attached as the first) and 0009 (the
     rollups copied into a partition per tier group), 0010 (services' series apart), 0011
-    (top hosts from whole buckets), 0012 (function files' serial) and 0013 (a quota's 'max'
-    direction) change no row: totals,
+    (top hosts from whole buckets), 0012 (function files' serial), 0013 (a quota's 'max'
+    direction) and 0014 (plans) change no row: totals,
     percentiles and top lists read as before, and ingest after the upgrade keeps every tier
     adding up."""
     dsn = populated_at(fresh, previous)
@@ -669,3 +669,50 @@ def test_a_max_quota_survives_a_downgrade_and_reads_again_after_the_upgrade(fres
             "SELECT convalidated FROM pg_constraint WHERE conname = 'quotas_direction_check'"
         )
         assert conn.execute(validated).fetchone() == (True,)
+
+
+def test_quotas_read_the_same_through_0014_and_its_downgrade_gives_back_function_set_3(fresh):
+    """0014 (plans) keeps every quota and its figures. Its downgrade puts back the function
+    files set 3 had, byte for byte, so the figures before the upgrade are set 3's own."""
+    dsn = create_database(fresh, "plans")
+    db.upgrade(dsn)
+    at = T0 + timedelta(days=1, hours=6)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for host in ("bot-1", "bot-2"):
+            ingest(conn, every(T0 - timedelta(days=3), 3000, step_s=120, host=host, sent=7))
+        for name, period, direction, host, tz in [
+            ("daily", "day", "sent", "bot-1", "Asia/Kathmandu"),
+            ("weekly", "week", "max", None, "America/St_Johns"),
+            ("monthly", "month", "total", None, "UTC"),
+            ("cycle", "cycle", "recv", "bot-2", "Europe/Berlin"),
+        ]:
+            conn.execute(
+                "SELECT netstats_quota_set(%s, 1000000, %s, %s, %s, tz => %s, thresholds => '{1,50}')",
+                [name, period, direction, host, tz],
+            )
+        conn.execute(
+            "SELECT netstats_plan_set('gone', 'sent', '2026-01-31 14:00', 1, 'month', 'UTC')"
+        )
+    db.downgrade(dsn, "0013")
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT name, sha256 FROM netstats.function_files").fetchall()
+        assert db.checksum("".join(f"{n}\0{h}\n" for n, h in sorted(rows))) == db.FUNCTION_SETS[3]
+        assert [r[0] for r in conn.execute("SELECT name FROM netstats.quotas ORDER BY 1")] == [
+            "cycle", "daily", "monthly", "weekly"
+        ]  # fmt: skip
+        query = "SELECT * FROM netstats_quotas(at => %s) ORDER BY name"
+        before = conn.execute(query, [at]).fetchall()
+        conn.execute("SELECT netstats.raise_alerts(%s)", [at])
+        raised = conn.execute("SELECT key, facts FROM netstats.alerts ORDER BY key").fetchall()
+        conn.commit()
+    assert len(before) == 4 and all(row[10] > 0 for row in before)  # used_bytes
+
+    db.upgrade(dsn)
+
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute(query, [at]).fetchall() == before
+        # no alert raised again: the keys of a quota are what they were
+        assert conn.execute("SELECT netstats.raise_alerts(%s)", [at]).fetchone() == (0,)
+        assert conn.execute("SELECT key FROM netstats.alerts ORDER BY key").fetchall() == [
+            (key,) for key, _ in raised
+        ]

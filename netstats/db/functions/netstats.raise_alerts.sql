@@ -1,9 +1,11 @@
 -- Raises every alert due as of `at` (DESIGN.md, "Quotas and alerts"), each once per key:
---   quota_threshold/<quota>/<period start>/<threshold>  used bytes reached the threshold
---   quota_projection/<quota>/<period start>             the projection passed the limit
---   host_silent/<host>/<last sample>                    quiet for settings.silent_after
---   host_back/<host>/<last sample before the silence>   it reported again
--- A new period has new keys: the quota's alerts are armed again. Called by every claim and,
+--   quota_threshold/<plan>/<cycle start>/<threshold>  counted bytes reached the threshold
+--   quota_projection/<plan>/<cycle start>             the projection passed the allowance
+--   plan_budget/<plan>/<cycle start>                  the projected cost passed the budget
+--   host_silent/<host>/<last sample>                  quiet for settings.silent_after
+--   host_back/<host>/<last sample before the silence> it reported again
+-- (A quota is a plan on a calendar period: its keys are what they were before plans.)
+-- A new cycle has new keys: the plan's alerts are armed again. Called by every claim and,
 -- where pg_cron exists, every minute; never inside ingest. Returns how many it raised.
 -- Keys already raised are skipped before inserting: a conflict costs more than a look-up,
 -- and nearly every key a pass finds due was raised by an earlier pass.
@@ -19,26 +21,38 @@ DECLARE
   raised integer;
   n integer;
 BEGIN
-  -- One statement for every quota (in key order: concurrent claimers insert the same keys
-  -- in the same order). A projection counts only after a tenth of the period: a morning's
-  -- burst projects any month past its limit.
-  WITH q AS MATERIALIZED (SELECT * FROM public.netstats_quotas('UTC', upto)),
+  -- One statement for every plan and quota (in key order: concurrent claimers insert the
+  -- same keys in the same order). A projection counts only after a tenth of the cycle: a
+  -- morning's burst projects any month past its allowance.
+  WITH q AS MATERIALIZED (SELECT * FROM public.netstats_plans('UTC', upto)),
   due AS (
-    SELECT pg_catalog.format('quota_threshold/%s/%s/%s', q.name, q.period_start, th) AS key,
+    SELECT pg_catalog.format('quota_threshold/%s/%s/%s', q.name, q.cycle_start, th) AS key,
            'quota_threshold' AS kind, q.name, th AS threshold
       FROM q CROSS JOIN LATERAL pg_catalog.unnest(q.thresholds_crossed) th
     UNION ALL
-    SELECT pg_catalog.format('quota_projection/%s/%s', q.name, q.period_start),
+    SELECT pg_catalog.format('quota_projection/%s/%s', q.name, q.cycle_start),
            'quota_projection', q.name, NULL
       FROM q
-     WHERE q.projected_bytes > q.limit_bytes
-       AND upto - q.period_start >= (q.period_end - q.period_start) / 10
+     WHERE q.projected_bytes > q.included_bytes AND q.included_bytes > 0
+       AND upto - q.cycle_start >= (q.cycle_end - q.cycle_start) / 10
+    UNION ALL
+    SELECT pg_catalog.format('plan_budget/%s/%s', q.name, q.cycle_start), 'plan_budget', q.name, NULL
+      FROM q
+     WHERE q.projected_cost > q.budget
+       AND upto - q.cycle_start >= (q.cycle_end - q.cycle_start) / 10
   )
   -- The facts of new alerts only (to_jsonb of every due row cost more than the rest).
   INSERT INTO netstats.alerts (key, kind, quota, host, iface, threshold, facts, raised_at)
-  SELECT due.key, due.kind, q.name, q.host, q.iface, due.threshold, pg_catalog.to_jsonb(q), upto
+  -- Facts carry the names quota alerts had before plans too, for whoever reads them.
+  SELECT due.key, due.kind, q.name, old.host, q.iface, due.threshold,
+         pg_catalog.to_jsonb(q) || pg_catalog.jsonb_build_object(
+           'host', old.host, 'direction', q.basis, 'limit_bytes', q.included_bytes,
+           'period_start', q.cycle_start, 'period_end', q.cycle_end,
+           'projected_exceed_at', q.runs_out_at),
+         upto
     FROM due
     JOIN q ON q.name = due.name
+   CROSS JOIN LATERAL (SELECT CASE WHEN q.period IS NOT NULL THEN q.hosts[1] END) old(host)
    WHERE NOT EXISTS (SELECT FROM netstats.alerts a WHERE a.key = due.key)
    ORDER BY due.key
   ON CONFLICT (key) DO NOTHING;

@@ -1,6 +1,6 @@
 -- Creates or replaces the quota `name`: a limit on one period's bytes (DESIGN.md, "Quotas
--- and alerts"). Its periods follow `tz`, stored with it. Returns it as netstats_quotas shows
--- it now.
+-- and alerts"). Its periods follow `tz`, stored with it. A plan of the same name becomes this
+-- quota. Returns it as netstats_quotas shows it now.
 CREATE FUNCTION public.netstats_quota_set(
   name text,
   limit_bytes bigint,
@@ -60,7 +60,10 @@ BEGIN
   ON CONFLICT ON CONSTRAINT quotas_pkey DO UPDATE SET
     limit_bytes = excluded.limit_bytes, period = excluded.period,
     direction = excluded.direction, host = excluded.host, iface = excluded.iface,
-    thresholds = excluded.thresholds, tz = excluded.tz, updated_at = excluded.updated_at;
+    thresholds = excluded.thresholds, tz = excluded.tz, updated_at = excluded.updated_at,
+    -- a plan of this name becomes this quota (revision 0014)
+    anchor = NULL, every = NULL, unit = NULL, hosts = NULL, price = NULL, currency = NULL,
+    price_unit = NULL, budget = NULL, provider = NULL;
   RETURN (SELECT s FROM public.netstats_quotas(a.tz) s WHERE s.name = a.name);
 END
 $$;

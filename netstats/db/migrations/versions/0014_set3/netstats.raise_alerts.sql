@@ -1,0 +1,79 @@
+-- Raises every alert due as of `at` (DESIGN.md, "Quotas and alerts"), each once per key:
+--   quota_threshold/<quota>/<period start>/<threshold>  used bytes reached the threshold
+--   quota_projection/<quota>/<period start>             the projection passed the limit
+--   host_silent/<host>/<last sample>                    quiet for settings.silent_after
+--   host_back/<host>/<last sample before the silence>   it reported again
+-- A new period has new keys: the quota's alerts are armed again. Called by every claim and,
+-- where pg_cron exists, every minute; never inside ingest. Returns how many it raised.
+-- Keys already raised are skipped before inserting: a conflict costs more than a look-up,
+-- and nearly every key a pass finds due was raised by an earlier pass.
+CREATE FUNCTION netstats.raise_alerts(at timestamptz DEFAULT now())
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+AS $$
+DECLARE
+  upto constant timestamptz := coalesce(raise_alerts.at, now());
+  quiet interval;
+  raised integer;
+  n integer;
+BEGIN
+  -- One statement for every quota (in key order: concurrent claimers insert the same keys
+  -- in the same order). A projection counts only after a tenth of the period: a morning's
+  -- burst projects any month past its limit.
+  WITH q AS MATERIALIZED (SELECT * FROM public.netstats_quotas('UTC', upto)),
+  due AS (
+    SELECT pg_catalog.format('quota_threshold/%s/%s/%s', q.name, q.period_start, th) AS key,
+           'quota_threshold' AS kind, q.name, th AS threshold
+      FROM q CROSS JOIN LATERAL pg_catalog.unnest(q.thresholds_crossed) th
+    UNION ALL
+    SELECT pg_catalog.format('quota_projection/%s/%s', q.name, q.period_start),
+           'quota_projection', q.name, NULL
+      FROM q
+     WHERE q.projected_bytes > q.limit_bytes
+       AND upto - q.period_start >= (q.period_end - q.period_start) / 10
+  )
+  -- The facts of new alerts only (to_jsonb of every due row cost more than the rest).
+  INSERT INTO netstats.alerts (key, kind, quota, host, iface, threshold, facts, raised_at)
+  SELECT due.key, due.kind, q.name, q.host, q.iface, due.threshold, pg_catalog.to_jsonb(q), upto
+    FROM due
+    JOIN q ON q.name = due.name
+   WHERE NOT EXISTS (SELECT FROM netstats.alerts a WHERE a.key = due.key)
+   ORDER BY due.key
+  ON CONFLICT (key) DO NOTHING;
+  GET DIAGNOSTICS raised = ROW_COUNT;
+
+  SELECT s.silent_after INTO quiet FROM netstats.settings s;
+  INSERT INTO netstats.alerts (key, kind, host, facts, raised_at)
+  SELECT k.key, 'host_silent', h.host,
+         pg_catalog.jsonb_build_object('host', h.host, 'last_seen', h.last_at,
+                                       'silent_after_s', extract(epoch FROM quiet)),
+         upto
+    FROM netstats.last_seen() h
+   CROSS JOIN LATERAL pg_catalog.format('host_silent/%s/%s', h.host, h.last_at) k(key)
+   WHERE h.last_at <= upto - quiet AND h.last_at > upto - interval '1 day'
+     AND NOT EXISTS (SELECT FROM netstats.alerts a WHERE a.key = k.key)
+   ORDER BY 1
+  ON CONFLICT (key) DO NOTHING;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  raised := raised + n;
+
+  INSERT INTO netstats.alerts (key, kind, host, facts, raised_at)
+  SELECT k.key, 'host_back', s.host,
+         pg_catalog.jsonb_build_object('host', s.host, 'silent_since', s.facts -> 'last_seen',
+                                       'back_at', h.last_at),
+         upto
+    FROM netstats.alerts s
+    JOIN netstats.last_seen() h ON h.host = s.host
+   CROSS JOIN LATERAL pg_catalog.format('host_back/%s/%s', s.host, s.facts ->> 'last_seen') k(key)
+   WHERE s.kind = 'host_silent' AND s.raised_at > upto - interval '30 days'
+     AND h.last_at > (s.facts ->> 'last_seen')::timestamptz AND h.last_at <= upto
+     AND NOT EXISTS (SELECT FROM netstats.alerts a WHERE a.key = k.key)
+   ORDER BY 1
+  ON CONFLICT (key) DO NOTHING;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN raised + n;
+END
+$$;
+REVOKE ALL ON FUNCTION netstats.raise_alerts(timestamptz) FROM PUBLIC;
