@@ -1,5 +1,6 @@
-"""`netstats quota` (limits on a period's bytes, and their progress) and `netstats check`
-(exit 1 when one needs attention, for cron)."""
+"""`netstats quota` (limits on a calendar period's bytes, and their progress: a quota is a
+plan without a price on a calendar period, see cli/plan.py) and `netstats check` (exit 1 when
+a plan or quota needs attention, for cron)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def add(commands: Commands) -> None:
     rm.set_defaults(run=remove)
 
     check_ = commands.add_parser(
-        "check", help="exit 1 when a quota crossed a threshold or will run out (for cron)"
+        "check",
+        help="exit 1 when a plan or quota crossed a threshold, will run out or go over budget",
     )
     check_.add_argument("--json", action="store_true", help="machine-readable output")
     check_.add_argument("--at", type=instant, help="as of this instant (default now)")
@@ -87,18 +89,19 @@ def remove(args: argparse.Namespace) -> None:
 
 
 def check(args: argparse.Namespace) -> int:
-    """vnstat --alert's contract: 0 all is well, 1 a quota needs attention, 2 an error."""
-    from netstats.cli.render import quota_json, quota_table
+    """vnstat --alert's contract: 0 all is well, 1 a plan or quota needs attention (a
+    threshold crossed, the allowance reached at the current rate, the cost projected over
+    its budget), 2 an error."""
+    from netstats.cli.render import plan_json, plan_table
     from netstats.reader import Scope
 
-    quotas = reading(lambda r: r.quotas(Scope(tz=zone(args), at=args.at)), args.verbose)
-    bad = [q for q in quotas if q.alarming]
+    plans = reading(lambda r: r.plans(Scope(tz=zone(args), at=args.at)), args.verbose)
+    bad = [p for p in plans if p.alarming]
     if args.json:
-        print(quota_json(quotas))
+        print(plan_json(plans))
     elif bad:
-        print(quota_table(bad))
+        print(plan_table(bad))
     else:
-        print(
-            f"ok: {len(quotas)} quota{'' if len(quotas) == 1 else 's'}, none crossed or running out"
-        )
+        what = "plan or quota" if len(plans) == 1 else "plans and quotas"
+        print(f"ok: {len(plans)} {what}, none crossed, running out or over budget")
     return 1 if bad else 0
