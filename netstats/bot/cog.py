@@ -144,7 +144,9 @@ class NetStats(commands.Cog):
         period=_("Which period; calendar periods follow the bot's time zone"),
         host=_("Only this host"),
         interface=_("Only this network interface"),
-        view=_("What to show: totals, burstable billing, or where the traffic went"),
+        view=_(
+            "What to show: totals, burstable billing, where the traffic went, or plans and their cost"
+        ),
         service=_("Only this service (a systemd unit the agent counts)"),
     )
     @app_commands.choices(
@@ -176,6 +178,10 @@ class NetStats(commands.Cog):
             commit = self.settings.commit_bytes_per_s
             p = await self.reader.percentile(scope, 95.0, commit)
             await interaction.followup.send(embed=embed.percentile(p, scope, lang, commit))
+            return
+        if view == "plans":
+            covering = [p for p in await self.reader.plans(scope) if p.covers(scope)]
+            await interaction.followup.send(embed=embed.plans(covering, lang))
             return
         totals = await self.reader.totals(scope)
         if view in ("top_days", "top_hosts"):

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import discord
 
 from netstats.bot.i18n import LABELS, period_name
-from netstats.reader import CALENDAR_PERIODS, Percentile, Quota, Scope, Top, Totals
-from netstats.units import human_bytes, human_rate, percent
+from netstats.reader import CALENDAR_PERIODS, Percentile, Plan, Quota, Scope, Top, Totals
+from netstats.units import human_bytes, human_rate, money, percent
 
 COVERAGE_WARNING_BELOW = 0.95
 COLOUR = discord.Colour(0x2F80ED)
@@ -188,3 +188,62 @@ def quota_field(q: Quota, text: dict[str, Any]) -> dict[str, str]:
         direction=text["quota_directions"][q.direction],
     )
     return {"name": name, "value": value}
+
+
+MAX_PLANS = 20  # an embed holds 25 fields
+
+
+def plans(listed: Sequence[Plan], lang: str) -> discord.Embed:
+    """Every plan (and quota) in its own current cycle, fullest first: a bar, counted of
+    included (a correction named), the projection, and the cost against the budget. The
+    cycle's end is a Discord timestamp: each reader sees it in their own zone."""
+    text = LABELS[lang]
+    embed = discord.Embed(title=text["plans_title"], colour=COLOUR)
+    if not listed:
+        embed.description = text["no_plans"]
+    for p in sorted(listed, key=lambda p: (-(p.used_ratio or 0), p.name))[:MAX_PLANS]:
+        embed.add_field(**plan_field(p, text, lang), inline=False)
+        if p.alarming:
+            embed.colour = WARNING
+    embed.set_footer(text="netstats · 1 GB = 1,000,000,000 bytes")
+    return embed
+
+
+def plan_field(p: Plan, text: dict[str, Any], lang: str) -> dict[str, str]:
+    used = human_bytes(p.counted_bytes)
+    if p.included_bytes is None or p.used_ratio is None:
+        value = text["plan_unlimited"].format(used=used)
+    else:
+        filled = min(10, round(p.used_ratio * 10))
+        value = text["plan_used"].format(
+            bar="█" * filled + "░" * (10 - filled),
+            percent=("⚠️ " if p.thresholds_crossed else "") + percent(p.used_ratio),
+            used=used,
+            included=human_bytes(p.included_bytes),
+        )
+    if p.adjust_bytes:
+        sign = "+" if p.adjust_bytes > 0 else "-"
+        value += (
+            f" ({text['plan_corrected'].format(bytes=sign + human_bytes(abs(p.adjust_bytes)))})"
+        )
+    lines = [value]
+    if p.projected_bytes is not None:
+        lines.append(text["plan_projected"].format(bytes=human_bytes(p.projected_bytes)))
+    if p.currency is not None:
+        projected = "—" if p.projected_cost is None else money(p.projected_cost, p.currency, lang)
+        cost = text["plan_cost"].format(
+            cost=money(p.cost_so_far or 0, p.currency, lang), projected=projected
+        )
+        if p.budget is not None:
+            budget = money(p.budget, p.currency, lang)
+            key = "plan_over_budget" if p.over_budget else "plan_budget"
+            cost += " · " + text[key].format(budget=budget)
+        lines.append(cost)
+    lines.append(text["plan_cycle"].format(end=f"<t:{int(p.cycle_end.timestamp())}:f>"))
+    hosts = ", ".join(p.hosts) if p.hosts else text["plan_hosts_all"]
+    name = text["plan"].format(
+        name=p.name,
+        basis=text["quota_directions"][p.basis],
+        hosts=hosts if p.iface is None else f"{hosts} · {p.iface}",
+    )
+    return {"name": name[:256], "value": "\n".join(lines)}

@@ -27,11 +27,12 @@ JAPANESE = {
     "Last 7 days": "過去7日間",
     "Last 30 days": "過去30日間",
     "view": "表示",
-    "What to show: totals, burstable billing, or where the traffic went": "表示する内容：通信量、バースト課金、通信の多い日やホスト",
+    "What to show: totals, burstable billing, where the traffic went, or plans and their cost": "表示する内容：通信量、バースト課金、通信の多い日やホスト、プランと費用",
     "Totals": "通信量",
     "95th percentile": "95パーセンタイル",
     "Top days": "通信の多い日",
     "Top hosts": "通信の多いホスト",
+    "Plans": "プラン",
 }
 
 PERIOD_CHOICES = [
@@ -50,9 +51,17 @@ VIEW_CHOICES = [
     ("95th percentile", "percentile"),
     ("Top days", "top_days"),
     ("Top hosts", "top_hosts"),
+    ("Plans", "plans"),
 ]
 # A view's period when none is chosen: what its figures are usually asked for
-VIEW_PERIODS = {"totals": "today", "percentile": "cycle", "top_days": "month", "top_hosts": "month"}
+# (a plan's cycle is its own: the plans view shows each plan's current one)
+VIEW_PERIODS = {
+    "totals": "today",
+    "percentile": "cycle",
+    "top_days": "month",
+    "top_hosts": "month",
+    "plans": "cycle",
+}
 
 LABELS: dict[str, dict[str, Any]] = {
     "en": {
@@ -104,6 +113,18 @@ LABELS: dict[str, dict[str, Any]] = {
         "top_days": "Top days · {period}",
         "top_hosts": "Top hosts · {period}",
         "top_row": "{total} · ↑ {sent} ↓ {recv}",
+        "plans_title": "Plans · each in its own billing cycle",
+        "no_plans": "No plan yet: `netstats plan set NAME --provider KEY` sets one.",
+        "plan": "Plan “{name}” · {basis} · {hosts}",
+        "plan_hosts_all": "all hosts",
+        "plan_used": "{bar} {percent}\n{used} of {included}",
+        "plan_unlimited": "{used} (no allowance limit)",
+        "plan_corrected": "incl. a correction of {bytes}",
+        "plan_cycle": "cycle ends {end}",
+        "plan_projected": "≈ {bytes} by the end",
+        "plan_cost": "cost {cost} so far · ≈ {projected} by the end",
+        "plan_budget": "budget {budget}",
+        "plan_over_budget": "⚠️ over the budget of {budget}",
     },
     "ja": {
         "title": "ネットワーク通信量 · {period}",
@@ -154,6 +175,18 @@ LABELS: dict[str, dict[str, Any]] = {
         "top_days": "通信の多い日 · {period}",
         "top_hosts": "通信の多いホスト · {period}",
         "top_row": "{total} · ↑ {sent} ↓ {recv}",
+        "plans_title": "プラン · それぞれの請求サイクル",
+        "no_plans": "プランはまだありません：`netstats plan set NAME --provider KEY` で設定できます。",
+        "plan": "プラン「{name}」· {basis} · {hosts}",
+        "plan_hosts_all": "すべてのホスト",
+        "plan_used": "{bar} {percent}\n{used} / {included}",
+        "plan_unlimited": "{used}（無制限）",
+        "plan_corrected": "補正 {bytes} を含む",
+        "plan_cycle": "サイクル終了 {end}",
+        "plan_projected": "終了時の予測 約 {bytes}",
+        "plan_cost": "現在までの費用 {cost} · 終了時の予測 約 {projected}",
+        "plan_budget": "予算 {budget}",
+        "plan_over_budget": "⚠️ 予算 {budget} を超える見込み",
     },
 }
 

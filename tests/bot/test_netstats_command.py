@@ -3,11 +3,12 @@
 import asyncio
 import struct
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from psycopg.rows import dict_row
 
-from netstats.units import human_bytes, percent
+from netstats.units import human_bytes, money, percent
 from tests.bot.discord_edge import GUILD_ID, bot_with_extension, fields, interaction, invoke, seed
 from tests.db.support import every, ingest, totals
 from tests.support.clock import TZ, noon_zone
@@ -76,9 +77,12 @@ EXPECTED_PAYLOAD = {
             "type": 3,
             "name": "view",
             "name_localizations": {"ja": "表示"},
-            "description": "What to show: totals, burstable billing, or where the traffic went",
+            "description": (
+                "What to show: totals, burstable billing, where the traffic went, "
+                "or plans and their cost"
+            ),
             "description_localizations": {
-                "ja": "表示する内容：通信量、バースト課金、通信の多い日やホスト"
+                "ja": "表示する内容：通信量、バースト課金、通信の多い日やホスト、プランと費用"
             },
             "required": False,
             "choices": [
@@ -98,6 +102,7 @@ EXPECTED_PAYLOAD = {
                     "value": "top_hosts",
                     "name_localizations": {"ja": "通信の多いホスト"},
                 },
+                {"name": "Plans", "value": "plans", "name_localizations": {"ja": "プラン"}},
             ],
         },
         {
@@ -491,3 +496,56 @@ def test_the_top_views_list_days_and_hosts_as_netstats_top_does(env, conn):
     ).fetchall()
     assert [name.split(". ")[1] for name in values] == [key for key, _ in days]
     assert sum(total for _, total in days) == 600 * 30  # the seeded 3 hours, whatever the day
+
+
+def test_the_plans_view_shows_each_plan_as_netstats_plans_computed_it(env, conn, dsn):
+    from netstats.config import Database
+    from netstats.reader import Scope, open_reader
+    from tests.support.postgrest import serve
+
+    seed(conn)
+    conn.execute(
+        "SELECT netstats_plan_set('hetzner', 'sent', (now() - interval '3 days')::timestamp, 1,"
+        " 'month', 'UTC', included_bytes => 1000000, hosts => '{bot-*}', price => 1,"
+        " currency => 'EUR', price_unit => 'GB', budget => 0.5)"
+    )
+    conn.execute("SELECT netstats_plan_adjust('hetzner', 2000000, 'panel', 'me')")
+    conn.execute("SELECT netstats_quota_set('daily', 10000000000, 'day', host => 'bot-2')")
+    with conn.cursor(row_factory=dict_row) as cur:
+        p = cur.execute("SELECT * FROM netstats_plans() WHERE name = 'hetzner'").fetchone()
+    embed, values, _ = fields(ask(env, [{"name": "view", "type": 3, "value": "plans"}]))
+    assert embed["title"] == "Plans · each in its own billing cycle"
+    assert list(values) == ["Plan “hetzner” · sent · bot-*", "Plan “daily” · total · bot-2"]
+    counted = p["used_bytes"] + p["adjust_bytes"]
+    lines = values["Plan “hetzner” · sent · bot-*"].split("\n")
+    assert lines[1] == f"{human_bytes(counted)} of 1 MB (incl. a correction of +2 MB)"
+    assert lines[3] == (
+        f"cost {money(p['cost_so_far'], 'EUR')} so far · ≈ {money(p['projected_cost'], 'EUR')}"
+        " by the end · ⚠️ over the budget of €0.50"
+    )
+    assert lines[4] == f"cycle ends <t:{int(p['cycle_end'].timestamp())}:f>"
+    assert p["cost_so_far"] == (counted - 10**6) * Decimal("0.000000001")  # exact
+    assert embed["color"] == 0xF5A524
+    _, values, _ = fields(
+        ask(env, [{"name": "view", "type": 3, "value": "plans"},
+                  {"name": "host", "type": 3, "value": "bot-2"}], locale="ja")
+    )  # fmt: skip
+    assert list(values) == [
+        "プラン「hetzner」· 送信量 · bot-*",
+        "プラン「daily」· 送受信量 · bot-2",
+    ]
+    assert "現在までの費用 €" in values["プラン「hetzner」· 送信量 · bot-*"]
+
+    async def through_supabase(url):
+        reader = await open_reader(Database(supabase_url=url, supabase_key="service-role-key"))
+        try:
+            return await reader.plans(Scope())
+        finally:
+            await reader.close()
+
+    with serve(dsn) as (url, _):
+        read = {x.name: x for x in asyncio.run(through_supabase(url))}
+    assert (read["hetzner"].cost_so_far, read["hetzner"].adjust_bytes) == (
+        p["cost_so_far"],
+        2_000_000,
+    )
