@@ -75,12 +75,12 @@ NO_MINOR_UNIT = {"JPY", "KRW", "VND", "CLP", "ISK"}
 
 def money(amount: Decimal | float | str, currency: str, lang: str = "en") -> str:
     """Decimal('12.345'), 'EUR' -> '€12.35'; 'CHF' -> '12.35 CHF'; ja and JPY -> '1,235円'.
-    A cost above zero that rounds to nothing says so: '< $0.01'."""
+    A cost above zero that rounds to nothing says so: '< $0.01'. (Twin: money() in app.js.)"""
     exact = Decimal(str(amount))
     step = Decimal(1) if currency in NO_MINOR_UNIT else Decimal("0.01")
     shown = exact.quantize(step, rounding=ROUND_HALF_UP)
-    less = "< " if 0 < exact < step else ""
-    shown = max(shown, step) if less else shown
+    less = "< " if shown == 0 < exact else ""
+    shown = step if less else shown
     number = f"{shown:,}"
     if lang == "ja" and currency == "JPY":
         return f"{less}{number}円"

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -461,9 +462,13 @@ def quota_json(quotas: list[Quota]) -> str:
 
 def plain_json(rows: Any) -> str:
     """Times as ISO strings, money (Decimal) as exact strings."""
-    return json.dumps(
-        rows, indent=2, default=lambda v: _plain(v) if isinstance(v, datetime) else str(v)
-    )
+    return json.dumps(rows, indent=2, default=_exact)
+
+
+def _exact(v: Any) -> str:
+    if isinstance(v, Decimal):
+        return format(v, "f")  # never 1E-9
+    return _plain(v) if isinstance(v, datetime) else str(v)
 
 
 def plan_json(plans: list[Plan]) -> str:

@@ -28,6 +28,7 @@ import socket
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -149,6 +150,8 @@ def _scope(params: Mapping[str, str], tz: str) -> Scope:
 def _json(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Decimal):  # money: exact, as a string
+        return format(value, "f")
     return value
 
 
@@ -178,6 +181,15 @@ def create_app(settings: DashboardSettings) -> Starlette:
         """The quotas that cover the page's filters, as netstats_quotas computed them."""
         scope = _scope(request.query_params, settings.tz)
         rows = matching(await reader.quotas(scope), scope)
+        return JSONResponse(
+            [{**{k: _json(v) for k, v in asdict(r).items()}, "alarm": r.alarming} for r in rows]
+        )
+
+    async def plans(request: Request) -> Response:
+        """The plans and quotas that cover the page's filters, as netstats_plans computed
+        them (money as exact decimal strings)."""
+        scope = _scope(request.query_params, settings.tz)
+        rows = [p for p in await reader.plans(scope) if p.covers(scope)]
         return JSONResponse(
             [{**{k: _json(v) for k, v in asdict(r).items()}, "alarm": r.alarming} for r in rows]
         )
@@ -358,6 +370,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
             Route("/login", login, methods=["POST"]),
             Route("/api/totals", totals),
             Route("/api/quotas", quotas),
+            Route("/api/plans", plans),
             Route("/api/history", history),
             Route("/api/percentile", percentile),
             Route("/api/top", top),

@@ -2,16 +2,19 @@
 
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
+from psycopg.rows import dict_row
 
 from netstats.dashboard import DashboardSettings
 from netstats.errors import ConfigError
-from netstats.units import human_bytes, human_rate, percent
+from netstats.units import human_bytes, human_rate, money, percent
 from tests.conftest import reset
 from tests.dashboard.server import Server
 from tests.db.support import every, ingest, sample, totals
@@ -236,6 +239,43 @@ def test_quotas_show_as_bars_amber_past_their_first_threshold(server, conn, page
     page.select_option("select[name=host]", "bot-1")  # bot-2's quota does not cover bot-1
     expect(other).to_have_count(0)
     expect(plan).to_be_visible()
+
+
+def test_a_plan_card_shows_its_correction_projection_and_cost_as_netstats_plans_did(
+    server, conn, page
+):
+    seed(conn)
+    conn.execute(
+        "SELECT netstats_plan_set('aws', 'sent', (now() - interval '2 days')::timestamp, 1,"
+        " 'month', 'UTC', included_bytes => 1000000000, hosts => '{bot-1}', price => 0.09,"
+        " currency => 'USD', price_unit => 'GB', budget => 0.05)"
+    )
+    conn.execute("SELECT netstats_plan_adjust('aws', 340000000, 'panel', 'me')")
+    page.goto(server.url)
+    card = page.locator("#quota-list li[data-name='aws']")
+    expect(card.locator(".cost")).to_be_visible()
+    with conn.cursor(row_factory=dict_row) as cur:
+        p = cur.execute("SELECT * FROM netstats_plans() WHERE name = 'aws'").fetchone()
+    counted = p["used_bytes"] + p["adjust_bytes"]
+    expect(card.locator("strong")).to_have_text("aws: sent this cycle · bot-1 / all interfaces")
+    expect(card.locator(".used")).to_have_text(
+        f"{human_bytes(counted)} of 1 GB ({percent(p['used_ratio'])}) · "
+        f"{human_bytes(p['remaining_bytes'])} left · incl. +340 MB corrected"
+    )
+    end = p["cycle_end"].astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M")
+    assert p["projected_cost"] > Decimal("0.05")
+    expect(card.locator(".cost")).to_have_text(
+        f"cost {money(p['cost_so_far'], 'USD')} so far · ≈ {money(p['projected_cost'], 'USD')}"
+        f" by {end} · over the budget of $0.05"
+    )
+    expect(card).to_have_class("warn")
+    # the page rounds money as netstats/units.py does, from the exact decimal string
+    amounts = ["0", "0.001", "0.005", "1.005", "12.345", "1234567.895", "0.0000000931"]
+    for currency in ("USD", "CHF", "JPY"):
+        shown = page.evaluate(
+            "([amounts, currency]) => amounts.map((a) => money(a, currency))", [amounts, currency]
+        )
+        assert shown == [money(Decimal(a), currency) for a in amounts]
 
 
 def test_the_percentile_card_and_top_days_show_the_databases_figures(migrated, conn, page):

@@ -110,36 +110,70 @@ async function loadTotals() {
   document.getElementById("window").textContent = `${start} → ${localTime(t.period_end, t.tz)} (${t.tz})`;
 }
 
-// Quotas: bars of netstats_quotas' own figures, amber once a threshold is crossed.
+// Plans and quotas: bars of netstats_plans' own figures, amber once a threshold is crossed
+// or the cost is projected over the budget. A quota is a plan on a calendar period.
 const DIRECTIONS = { sent: "sent", recv: "received", total: "sent and received", max: "the larger of sent and received" };
 const QUOTA_PERIODS = { day: "today", week: "this week", month: "this month", year: "this year", cycle: "this billing cycle" };
-async function loadQuotas() {
-  const quotas = await getJSON(`/api/quotas?${query(["tz", "host", "iface"])}`);
-  document.getElementById("quotas").hidden = quotas.length === 0;
-  document.getElementById("quota-list").replaceChildren(...quotas.map((q) => {
+// Money as netstats/units.py shows it: the exact decimal string rounded half up to the
+// currency's minor unit, only for display.
+const SYMBOLS = { USD: "$", EUR: "€", GBP: "£", JPY: "¥", INR: "₹" };
+const NO_MINOR_UNIT = ["JPY", "KRW", "VND", "CLP", "ISK"];
+function money(amount, currency) {
+  const minor = NO_MINOR_UNIT.includes(currency) ? 0 : 2;
+  const [whole, fraction = ""] = String(amount).split(".");
+  const digits = fraction.padEnd(minor + 1, "0");
+  let units = BigInt(whole + digits.slice(0, minor)) + (Number(digits[minor]) >= 5 ? 1n : 0n);
+  const less = units === 0n && /[1-9]/.test(fraction) ? "< " : "";
+  if (less) units = 1n;
+  const text = units.toString().padStart(minor + 1, "0");
+  const integer = BigInt(text.slice(0, text.length - minor)).toLocaleString("en");
+  const shown = minor ? `${integer}.${text.slice(-minor)}` : integer;
+  return SYMBOLS[currency] ? `${less}${SYMBOLS[currency]}${shown}` : `${less}${shown} ${currency}`;
+}
+async function loadPlans() {
+  const plans = await getJSON(`/api/plans?${query(["tz", "host", "iface"])}`);
+  document.getElementById("quotas").hidden = plans.length === 0;
+  document.getElementById("quota-list").replaceChildren(...plans.map((p) => {
     const item = document.createElement("li");
-    item.dataset.name = q.name;
-    item.classList.toggle("warn", q.thresholds_crossed.length > 0);
-    const scope = q.host || q.iface ? ` · ${q.host || "all hosts"} / ${q.iface || "all interfaces"}` : "";
+    item.dataset.name = p.name;
+    const overBudget = p.budget != null && p.projected_cost != null && Number(p.projected_cost) > Number(p.budget);
+    item.classList.toggle("warn", p.thresholds_crossed.length > 0 || overBudget);
+    const hosts = p.hosts ? p.hosts.join(", ") : "all hosts";
+    const scope = p.hosts || p.iface ? ` · ${hosts} / ${p.iface || "all interfaces"}` : "";
     const title = document.createElement("strong");
-    title.textContent = `${q.name}: ${DIRECTIONS[q.direction]} ${QUOTA_PERIODS[q.period]}${scope}`;
+    title.textContent = `${p.name}: ${DIRECTIONS[p.basis]} ${p.period ? QUOTA_PERIODS[p.period] : "this cycle"}${scope}`;
+    const counted = p.used_bytes + p.adjust_bytes;
     const bar = document.createElement("div");
     bar.className = "bar";
     const fill = document.createElement("span");
-    fill.style.width = `${Math.min(100, q.used_ratio * 100)}%`;
+    fill.style.width = `${Math.min(100, (p.used_ratio || 0) * 100)}%`;
     bar.append(fill);
+    bar.hidden = p.used_ratio == null;
     const used = document.createElement("div");
     used.className = "used";
-    used.textContent = `${bytes(q.used_bytes)} of ${bytes(q.limit_bytes)} (${percent(q.used_ratio)}) · ${bytes(q.remaining_bytes)} left`;
+    used.textContent = (p.included_bytes == null
+      ? `${bytes(counted)} · unlimited`
+      : p.used_ratio == null
+      ? `${bytes(counted)} · pay as you go`
+      : `${bytes(counted)} of ${bytes(p.included_bytes)} (${percent(p.used_ratio)}) · ${bytes(p.remaining_bytes)} left`) +
+      (p.adjust_bytes ? ` · incl. ${p.adjust_bytes > 0 ? "+" : "-"}${bytes(Math.abs(p.adjust_bytes))} corrected` : "");
     const note = document.createElement("div");
     note.className = "note";
-    note.textContent = q.used_ratio >= 1
-      ? `limit reached · ${bytes(q.used_bytes - q.limit_bytes)} over`
-      : q.projected_exceed_at
-      ? `runs out ${localTime(q.projected_exceed_at, q.tz)} (${q.tz}) at this rate`
-      : `≈ ${q.projected_bytes == null ? "—" : bytes(q.projected_bytes)} by ${localTime(q.period_end, q.tz)} (${q.tz})` +
-        (q.daily_allowance_bytes == null ? "" : ` · ${bytes(q.daily_allowance_bytes)} a day left`);
+    note.textContent = p.used_ratio >= 1
+      ? `limit reached · ${bytes(counted - p.included_bytes)} over`
+      : p.runs_out_at
+      ? `runs out ${localTime(p.runs_out_at, p.tz)} (${p.tz}) at this rate`
+      : `≈ ${p.projected_bytes == null ? "—" : bytes(p.projected_bytes)} by ${localTime(p.cycle_end, p.tz)} (${p.tz})` +
+        (p.daily_allowance_bytes == null ? "" : ` · ${bytes(p.daily_allowance_bytes)} a day left`);
     item.append(title, bar, used, note);
+    if (p.currency) {
+      const cost = document.createElement("div");
+      cost.className = "cost";
+      cost.textContent = `cost ${money(p.cost_so_far, p.currency)} so far · ≈ ${
+        p.projected_cost == null ? "—" : money(p.projected_cost, p.currency)} by ${localTime(p.cycle_end, p.tz)}` +
+        (p.budget == null ? "" : ` · ${overBudget ? "over the budget of" : "budget"} ${money(p.budget, p.currency)}`);
+      item.append(cost);
+    }
     return item;
   }));
 }
@@ -256,7 +290,7 @@ function openStream() {
   stream.onmessage = (event) => {
     drawLive(JSON.parse(event.data));
     loadTotals().catch(showError);
-    loadQuotas().catch(showError);
+    loadPlans().catch(showError);
   };
 }
 
@@ -266,7 +300,7 @@ async function refresh() {
   try {
     await loadTotals(); // first: it tells the zone the charts are drawn in
     await loadHistory();
-    await loadQuotas();
+    await loadPlans();
     await loadBilling();
     await loadServices();
     showError(null);
