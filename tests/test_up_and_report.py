@@ -155,6 +155,10 @@ def test_report_table_for_people(dsn, conn):
     assert lines[0] == (
         "netstats · all hosts and interfaces · UTC · decimal units: 1 GB = 1000³ bytes"
     )
+    assert lines[2] == (
+        "billing cycle: 2026-03-01 00:00 to 2026-04-01 00:00 (the database's cycle day; plans"
+        " keep their own: netstats plan list)"
+    )
     today = next(line for line in lines if line.startswith("today"))
     assert today.split()[1:7] == ["1.2", "GB", "600", "MB", "1.8", "GB"]
     assert "last 24 hours" in out and "█" in out
@@ -218,8 +222,9 @@ def test_report_shows_the_quotas_that_cover_it(dsn, conn):
     assert (quota["used_bytes"], quota["remaining_bytes"]) == want
     assert all(r["quotas"] == [] for r in rows if r["period"] != "today")
     lines = report(dsn, "--tz", "UTC").splitlines()
-    assert lines[lines.index("quotas") + 2].split()[:2] == ["other", "bot-9/all"]
-    assert lines[lines.index("quotas") + 3].split()[:2] == ["plan", "all/all"]
+    section = lines.index("plans and quotas (each in its own cycle)")
+    assert lines[section + 2].split()[:2] == ["other", "bot-9/all"]
+    assert lines[section + 3].split()[:2] == ["plan", "all/all"]
 
 
 def test_netstats_up_delivers_alerts_to_the_webhook(tmp_path):

@@ -85,11 +85,21 @@ def table(
 ) -> str:
     names = PERIOD_NAMES
     tz = scope.tz
+    cycle = figures.get("cycle")
     lines = [
         _title(scope, binary),
         f"counting since {since.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
         if since
         else "nothing counted yet: the agent's first upload starts the count",
+        *(
+            [
+                f"billing cycle: {cycle.period_start.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} to "
+                f"{cycle.period_end.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
+                " (the database's cycle day; plans keep their own: netstats plan list)"
+            ]
+            if cycle and cycle.period_start
+            else []
+        ),
         "",
         f"{'':<15}{'sent':>10}{'received':>12}{'total':>12}{'coverage':>11}   projection",
     ]
@@ -184,10 +194,9 @@ async def render(
     if form == "oneline":
         periods = ONELINE_PERIODS
     figures = await collect(reader, periods, scope)
-    quotas = matching(await reader.quotas(scope), scope)
     tz = scope.tz
     if form == "json":
-        return as_json(figures, tz, quotas)
+        return as_json(figures, tz, matching(await reader.quotas(scope), scope))
     if form == "oneline":
         return oneline(figures, scope)
     every = figures.get("all") or await reader.totals(scope.to(period="all"))
@@ -199,9 +208,14 @@ async def render(
     days = await reader.series(
         scope, today - timedelta(days=13), today + timedelta(days=1), timedelta(days=1)
     )
+    plans = [p for p in await reader.plans(scope) if p.covers(scope)]
     parts = [
         table(figures, scope, binary, since),
-        *(["\nquotas\n" + quota_table(quotas, binary)] if quotas else []),
+        *(
+            ["\nplans and quotas (each in its own cycle)\n" + plan_table(plans, binary)]
+            if plans
+            else []
+        ),
         bars("last 14 days", days, tz, "%a %m-%d", binary, since),
         bars("last 24 hours", hours, tz, "%a %H:00", binary, since),
     ]
