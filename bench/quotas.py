@@ -11,6 +11,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,9 @@ QUOTAS = 50
 PERIODS = ("day", "week", "month", "year", "cycle")
 DIRECTIONS = ("sent", "recv", "total")
 ZONES = ("UTC", "Asia/Tokyo", "Asia/Kathmandu", "America/New_York", "Europe/Berlin")
+
+
+CLEAR = "TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.plan_adjustments"
 
 
 def _ms(values: list[float]) -> tuple[float, float]:
@@ -78,9 +82,16 @@ def report(dsn: str, hosts: int, runs: int) -> list[str]:
     return lines
 
 
-def ingest_with_and_without(dsn: str, batches: int, hosts: int) -> list[str]:
-    """netstats_ingest never reads quotas: the same batches, alternately with none and with
-    50, in rounds, so both see the same machine."""
+def ingest_with_and_without(
+    dsn: str,
+    batches: int,
+    hosts: int,
+    setup: Callable[[psycopg.Connection, int], object] | None = None,
+    what: str = f"{QUOTAS} quotas",
+) -> list[str]:
+    """netstats_ingest never reads quotas or plans: the same batches, alternately with none
+    and with `setup`'s (50 quotas by default), in rounds, so both see the same machine."""
+    setup = setup or set_quotas
     payloads = []
     base = datetime.now(UTC) - timedelta(seconds=10 * 500 * batches + 3600)
     for b in range(batches):
@@ -103,22 +114,22 @@ def ingest_with_and_without(dsn: str, batches: int, hosts: int) -> list[str]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         for _ in range(3):
             for with_quotas in (False, True):
-                conn.execute("TRUNCATE netstats.samples, netstats.rollups, netstats.quotas")
+                conn.execute(CLEAR)
                 if with_quotas:
-                    set_quotas(conn, hosts)
+                    setup(conn, hosts)
                 conn.execute("CHECKPOINT")
                 began = time.perf_counter()
                 for payload in payloads:
                     conn.execute("SELECT netstats_ingest(%s::jsonb)", [payload])
                 seconds[with_quotas].append(time.perf_counter() - began)
-        conn.execute("TRUNCATE netstats.samples, netstats.rollups, netstats.quotas")
+        conn.execute(CLEAR)
     n = batches * 500
     without, with_ = (statistics.median(seconds[k]) for k in (False, True))
     return [
-        "| ingest path | throughput | vs no quotas |",
+        f"| ingest path | throughput | vs no {what.split()[-1]} |",
         "|---|---|---|",
-        f"| `netstats_ingest`, batches of 500, no quotas | {n / without:,.0f} samples/s | 1x |",
-        f"| the same with {QUOTAS} quotas set | {n / with_:,.0f} samples/s "
+        f"| `netstats_ingest`, batches of 500, none set | {n / without:,.0f} samples/s | 1x |",
+        f"| the same with {what} set | {n / with_:,.0f} samples/s "
         f"| {with_ / without:.3f}x the time (target: at most 1.05x) |",
     ]
 

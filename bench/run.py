@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from bench import agent, dashboard, datasets, quotas
+from bench import agent, dashboard, datasets, plans, quotas
 from netstats import db
 from netstats.db.cluster import SYSTEM_PG15, start_cluster
 from tests.support.postgrest import serve
@@ -384,6 +384,14 @@ def main() -> None:
             print("measuring quotas and alerts …", flush=True)
             quota_lines = quotas.report(dsns["many_hosts"], hosts_b, runs)
             quota_lines += ["", *quotas.ingest_with_and_without(dsns["ingest"], 40, hosts_b)]
+            print("measuring plans …", flush=True)
+            plan_lines = plans.report(dsns["fleet"], hosts_c, runs)
+            plan_lines += [
+                "",
+                *quotas.ingest_with_and_without(
+                    dsns["ingest"], 40, hosts_c, plans.set_plans, f"{plans.PLANS} plans"
+                ),
+            ]
             print(f"measuring the dashboard with {dashboard.STREAMS} live charts …", flush=True)
             dashboard_lines = dashboard.report(
                 dsns["dashboard"], seconds=5 if args.quick else dashboard.SECONDS
@@ -441,6 +449,10 @@ def main() -> None:
             "## Quotas and alerts (client round trip included)",
             "",
             *quota_lines,
+            "",
+            "## Plans (client round trip included)",
+            "",
+            *plan_lines,
             "",
             "## Storage per interface-year (1-host data set, indexes included)",
             "",

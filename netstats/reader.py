@@ -439,6 +439,8 @@ class SupabaseReader(Reader):
         def plain(value: Any) -> Any:  # JSON for PostgREST
             if isinstance(value, datetime):
                 return value.isoformat()
+            if isinstance(value, Decimal):  # money: exact, as PostgreSQL reads numeric text
+                return format(value, "f")
             if isinstance(value, timedelta):
                 # Days stay days, as psycopg sends them: a day across a DST change has 23 or
                 # 25 hours, and "86400 seconds" would cut the buckets elsewhere.

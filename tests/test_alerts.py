@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from psycopg.rows import dict_row
 
-from netstats.units import human_bytes, percent
+from netstats.units import human_bytes, money, percent
 from tests.db.support import every, ingest
 from tests.support.cli import clean_env
 from tests.support.clock import noon_zone
@@ -309,3 +309,34 @@ def test_a_picture_of_the_alert_message(dsn, conn):
     message = max(hook.delivered, key=lambda e: e["title"])  # the highest threshold reached
     assert message["title"].startswith("Quota “plan”: ")
     assert draw(message, "alert.png").stat().st_size > 5_000
+
+
+def test_a_plans_budget_and_threshold_alerts_reach_the_webhook_with_its_cost(dsn, conn):
+    """A plan's alerts say plan, its correction and its cost, in the plan's currency."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    ingest(conn, every(now - timedelta(minutes=10), 60, sent=40 * MB, recv=MB, host="bot-1"))
+    conn.execute(
+        "SELECT netstats_plan_set('aws', 'sent', (now() - interval '3 hours')::timestamp, 1, 'day',"
+        " 'UTC', included_bytes => 1000000000, price => 0.09, currency => 'USD',"
+        " price_unit => 'GB', budget => 1, thresholds => '{100}')"
+    )
+    conn.execute("SELECT netstats_plan_adjust('aws', 500000000, 'panel', 'me')")
+    with conn.cursor(row_factory=dict_row) as cur:
+        p = cur.execute("SELECT * FROM netstats_plans() WHERE name = 'aws'").fetchone()
+    with serve() as (url, hook):
+        assert alerts(dsn, "--once", NETSTATS_DISCORD_WEBHOOK=url).returncode == 0
+    by_title = {e["title"]: e for e in hook.delivered}
+    assert set(by_title) == {
+        "Plan “aws”: 100% used",
+        "Plan “aws”: on course to exceed its allowance",
+        f"Plan “aws”: projected cost {money(p['projected_cost'], 'USD')} above the budget of $1.00",
+    }
+    crossed = by_title["Plan “aws”: 100% used"]
+    counted = p["used_bytes"] + p["adjust_bytes"]
+    assert crossed["description"] == (
+        f"{human_bytes(counted)} of 1 GB ({percent(p['used_ratio'])}) sent this cycle"
+        " (incl. a correction of +500 MB)"
+    )
+    fields = {f["name"]: f["value"] for f in crossed["fields"]}
+    assert fields["Cost so far"] == money(p["cost_so_far"], "USD")
+    assert fields["Projected cost"] == money(p["projected_cost"], "USD")

@@ -539,6 +539,11 @@ def test_the_plans_view_shows_each_plan_as_netstats_plans_computed_it(env, conn,
     async def through_supabase(url):
         reader = await open_reader(Database(supabase_url=url, supabase_key="service-role-key"))
         try:
+            await reader.plan_set(
+                name="set over the API", basis="max", anchor=datetime(2026, 1, 31, 14),
+                every=1, unit="month", tz="Europe/Berlin", hosts=["bot-1"],
+                price=Decimal("0.0085"), currency="USD", price_unit="GiB", budget=Decimal("2.5"),
+            )  # fmt: skip
             return await reader.plans(Scope())
         finally:
             await reader.close()
@@ -549,3 +554,7 @@ def test_the_plans_view_shows_each_plan_as_netstats_plans_computed_it(env, conn,
         p["cost_so_far"],
         2_000_000,
     )
+    api = read["set over the API"]
+    assert (api.price, api.budget, api.anchor, api.included_bytes) == (
+        Decimal("0.0085"), Decimal("2.5"), datetime(2026, 1, 31, 14), None
+    )  # fmt: skip
