@@ -389,7 +389,12 @@ def main() -> None:
             plan_lines += [
                 "",
                 *quotas.ingest_with_and_without(
-                    dsns["ingest"], 40, hosts_c, plans.set_plans, f"{plans.PLANS} plans"
+                    dsns["ingest"],
+                    40,
+                    hosts_c,
+                    plans.set_plans,
+                    f"{plans.PLANS} plans",
+                    plans.host_names(hosts_c)[:10],
                 ),
             ]
             print(f"measuring the dashboard with {dashboard.STREAMS} live charts …", flush=True)

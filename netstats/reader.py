@@ -128,7 +128,6 @@ class Plan:
     every: int | None
     unit: str | None
     hosts: list[str] | None  # names and globs, pooled; None: every host
-    host_count: int | None  # hosts those match now
     iface: str | None
     basis: str
     tz: str

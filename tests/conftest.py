@@ -96,8 +96,8 @@ def reset(conn: psycopg.Connection) -> None:
     for attempt in range(5):
         try:
             conn.execute(
-                "TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.plan_adjustments,"
-                " netstats.alerts"
+                # CASCADE: and the plans' corrections and counts
+                "TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.alerts CASCADE"
             )
             break
         except psycopg.errors.DeadlockDetected:

@@ -116,15 +116,19 @@ def plan_arguments(args: argparse.Namespace) -> dict[str, Any]:
 def set_plan(args: argparse.Namespace) -> None:
     from netstats import plans
     from netstats.cli.render import plan_table
+    from netstats.reader import Plan, Reader, Scope
 
-    plan = reading(lambda r: r.plan_set(**plan_arguments(args)), args.verbose)
+    async def work(reader: Reader) -> tuple[Plan, set[str]]:
+        return await reader.plan_set(**plan_arguments(args)), {s.host for s in await reader.hosts()}
+
+    plan, known = reading(work, args.verbose)
     print(plan_table([plan]))
     if plan.provider:
         preset = plans.provider(plan.provider)
         print(f"{preset.title}: list price, checked on {preset.checked} ({preset.source})")
-    if plan.host_count == 0:
+    if plan.hosts and not any(plan.covers(Scope(host=h, iface=plan.iface)) for h in known):
         print(
-            f"warning: --hosts {','.join(plan.hosts or [])} matches no host that has reported "
+            f"warning: --hosts {','.join(plan.hosts)} matches no host that has reported "
             "yet; the plan counts them once they do",
             file=sys.stderr,
         )

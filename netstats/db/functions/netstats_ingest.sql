@@ -153,6 +153,67 @@ BEGIN
           last_at = greatest(r.last_at, excluded.last_at),
           covers_from = least(r.covers_from, excluded.covers_from),
           peak_bytes_per_s = greatest(r.peak_bytes_per_s, excluded.peak_bytes_per_s)
+      ),
+      -- Each listed-hosts plan's count of its cycles (netstats.plan_usage, read by
+      -- netstats_plans): its patterns matched against the batch's few hosts, not each sample,
+      -- and its cycles over the batch's span cut once (one, but for late samples or a cycle's
+      -- turn). Runs after the rollups (unreferenced, in this order), its rows in key order:
+      -- one lock order for concurrent batches.
+      hit AS MATERIALIZED (
+        SELECT q.name, q.anchor, q.every, q.unit, q.tz, q.iface, h.host
+          FROM (SELECT DISTINCT f.host FROM fives f) h
+          JOIN netstats.quotas q ON q.counted_from IS NOT NULL AND h.host LIKE ANY (q.patterns)
+      ),
+      cycles AS MATERIALIZED (
+        WITH RECURSIVE span AS (
+          SELECT pg_catalog.min(f.first_at) AS lo, pg_catalog.max(f.last_at) AS hi FROM fives f
+        ),
+        c AS (
+          SELECT p.name, p.anchor, p.every, p.unit, p.tz, w.cycle_start, w.cycle_end
+            FROM (SELECT DISTINCT ON (hit.name) hit.* FROM hit) p
+           CROSS JOIN span
+           CROSS JOIN LATERAL netstats.cycle_window(p.anchor, p.every, p.unit, p.tz, span.lo) w
+          UNION ALL
+          SELECT c.name, c.anchor, c.every, c.unit, c.tz, w.cycle_start, w.cycle_end
+            FROM c CROSS JOIN span
+           CROSS JOIN LATERAL netstats.cycle_window(c.anchor, c.every, c.unit, c.tz, c.cycle_end) w
+           WHERE c.cycle_end <= span.hi
+        )
+        -- cut: a cycle's edge lies inside one of the batch's 5-minute buckets
+        SELECT c.name, c.cycle_start, c.cycle_end,
+               c.cycle_start > pg_catalog.date_bin('5 minutes', span.lo, '2000-01-01 00:00:00+00')
+               OR c.cycle_end < pg_catalog.date_bin('5 minutes', span.hi, '2000-01-01 00:00:00+00')
+                                + interval '5 minutes' AS cut
+          FROM c CROSS JOIN span
+      ),
+      counted AS (
+        INSERT INTO netstats.plan_usage AS u (plan, cycle_start, bytes_sent, bytes_recv)
+        SELECT x.name, x.cycle_start, pg_catalog.sum(x.sent), pg_catalog.sum(x.recv)
+          FROM (
+            -- the batch's 5-minute buckets, whole where a cycle holds them whole (nearly always)
+            SELECT c.name, c.cycle_start, f.bytes_sent AS sent, f.bytes_recv AS recv
+              FROM hit
+              JOIN cycles c ON c.name = hit.name
+              JOIN fives f ON f.host = hit.host
+                          AND (f.iface = hit.iface OR (hit.iface IS NULL AND f.iface NOT LIKE 'service:%'))
+                          AND f.bucket_start >= c.cycle_start
+                          AND f.bucket_start + interval '5 minutes' <= c.cycle_end
+            UNION ALL
+            -- and the samples of a bucket a cycle's edge cuts
+            SELECT c.name, c.cycle_start, s.bytes_sent, s.bytes_recv
+              FROM hit
+              JOIN cycles c ON c.name = hit.name AND c.cut
+              JOIN fresh s ON s.host = hit.host
+                          AND (s.iface = hit.iface OR (hit.iface IS NULL AND s.iface NOT LIKE 'service:%'))
+                          AND s.sampled_at >= c.cycle_start AND s.sampled_at < c.cycle_end
+             WHERE pg_catalog.date_bin('5 minutes', s.sampled_at, '2000-01-01 00:00:00+00')
+                     NOT BETWEEN c.cycle_start AND c.cycle_end - interval '5 minutes'
+          ) x
+         GROUP BY 1, 2
+         ORDER BY 1, 2
+        ON CONFLICT (plan, cycle_start) DO UPDATE SET
+          bytes_sent = u.bytes_sent + excluded.bytes_sent,
+          bytes_recv = u.bytes_recv + excluded.bytes_recv
       )
       SELECT coalesce(pg_catalog.sum(f.samples), 0), pg_catalog.max(f.last_at),
              pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object('host', f.host, 'iface', f.iface))

@@ -29,6 +29,8 @@ AS $$
 DECLARE
   a record;
   bad text;
+  cycle record;
+  pool text[];
 BEGIN
   SELECT netstats_plan_set.name AS name, netstats_plan_set.basis AS basis,
          netstats_plan_set.anchor AS anchor, netstats_plan_set.every AS every,
@@ -37,7 +39,7 @@ BEGIN
          netstats_plan_set.iface AS iface, netstats_plan_set.thresholds AS thresholds,
          netstats_plan_set.price AS price, pg_catalog.upper(netstats_plan_set.currency) AS currency,
          netstats_plan_set.price_unit AS price_unit, netstats_plan_set.budget AS budget,
-         netstats_plan_set.provider AS provider
+         netstats_plan_set.provider AS provider, NULL::text[] AS patterns
     INTO a;
   bad := CASE
     WHEN a.name IS NULL OR pg_catalog.length(a.name) NOT BETWEEN 1 AND 100 THEN
@@ -88,23 +90,52 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = bad;
   END IF;
   PERFORM netstats.check_zone(a.tz);
-  PERFORM netstats.cycle_window(a.anchor, a.every, a.unit, a.tz, now());  -- checks the unit
+  SELECT w.cycle_start, w.cycle_end INTO cycle  -- checks the unit too
+    FROM netstats.cycle_window(a.anchor, a.every, a.unit, a.tz, now()) w;
+  IF a.hosts IS NOT NULL THEN
+    -- Ingest counts a listed-hosts plan's bytes per cycle (netstats.plan_usage) from here on;
+    -- the cycles under way start from what is stored. No batch may commit in between: one
+    -- that began before this plan was seen would be in neither.
+    LOCK TABLE netstats.samples IN SHARE MODE;
+    a.patterns := ARRAY(SELECT pg_catalog.translate(pg_catalog.replace(pg_catalog.replace(
+                    pg_catalog.replace(h, '\', '\\'), '%', '\%'), '_', '\_'), '*?', '%_')
+                    FROM pg_catalog.unnest(a.hosts) h);
+  END IF;
   INSERT INTO netstats.quotas AS q
          (name, limit_bytes, period, direction, host, iface, thresholds, tz, anchor, every,
-          unit, hosts, price, currency, price_unit, budget, provider, updated_at)
+          unit, hosts, price, currency, price_unit, budget, provider, patterns, counted_from,
+          updated_at)
   VALUES (a.name, a.included_bytes, NULL, a.basis, NULL, a.iface,
           ARRAY(SELECT DISTINCT th FROM pg_catalog.unnest(a.thresholds) th ORDER BY th),
           a.tz, a.anchor, a.every, a.unit,
           CASE WHEN a.hosts IS NOT NULL
                THEN ARRAY(SELECT DISTINCT h FROM pg_catalog.unnest(a.hosts) h ORDER BY h) END,
-          a.price, a.currency, a.price_unit, a.budget, a.provider, now())
+          a.price, a.currency, a.price_unit, a.budget, a.provider, a.patterns,
+          CASE WHEN a.patterns IS NOT NULL THEN cycle.cycle_start END, now())
   ON CONFLICT ON CONSTRAINT quotas_pkey DO UPDATE SET
     limit_bytes = excluded.limit_bytes, period = NULL, direction = excluded.direction,
     host = NULL, iface = excluded.iface, thresholds = excluded.thresholds, tz = excluded.tz,
     anchor = excluded.anchor, every = excluded.every, unit = excluded.unit,
     hosts = excluded.hosts, price = excluded.price, currency = excluded.currency,
     price_unit = excluded.price_unit, budget = excluded.budget, provider = excluded.provider,
+    patterns = excluded.patterns, counted_from = excluded.counted_from,
     updated_at = excluded.updated_at;
+  DELETE FROM netstats.plan_usage u WHERE u.plan = a.name;
+  IF a.patterns IS NOT NULL THEN
+    -- This cycle's and the next one's (a sample may come up to 5 minutes early), as stored.
+    pool := ARRAY(SELECT k.host FROM netstats.last_seen() k WHERE k.host LIKE ANY (a.patterns));
+    INSERT INTO netstats.plan_usage (plan, cycle_start, bytes_sent, bytes_recv)
+    SELECT a.name, c.lo, coalesce(sum(s.bytes_sent), 0), coalesce(sum(s.bytes_recv), 0)
+      FROM (VALUES (cycle.cycle_start, cycle.cycle_end),
+                   (cycle.cycle_end, (SELECT w.cycle_end FROM netstats.cycle_window(
+                      a.anchor, a.every, a.unit, a.tz, cycle.cycle_end) w))) c(lo, hi)
+      LEFT JOIN LATERAL netstats.window_sums(
+        ARRAY(SELECT c.lo FROM pg_catalog.unnest(pool)),
+        ARRAY(SELECT c.hi - interval '1 microsecond' FROM pg_catalog.unnest(pool)),
+        pool,
+        ARRAY(SELECT a.iface FROM pg_catalog.unnest(pool))) s ON true
+     GROUP BY c.lo;
+  END IF;
   RETURN (SELECT s FROM public.netstats_plans(a.tz) s WHERE s.name = a.name);
 END
 $$;

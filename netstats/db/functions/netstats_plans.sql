@@ -5,10 +5,13 @@
 --
 -- A plan's cycle follows its own anchor and zone (netstats.cycle_window), a quota's its period
 -- (netstats.period_window); `tz` is the reader's zone, checked, and changes no figure.
--- Hosts: a plan's list of names and globs (* and ?) is matched against every host that ever
--- reported, and its hosts' bytes are pooled: the basis is taken of the pool's sums (`max` is
--- the larger of the pool's sent and the pool's received). Every window of every plan comes
--- from one netstats.window_sums call.
+-- Hosts: a plan's list of names and globs (* and ?) covers every host they match, and its
+-- hosts' bytes are pooled: the basis is taken of the pool's sums (`max` is the larger of the
+-- pool's sent and the pool's received). Ingest counts such a pool's bytes per cycle as it
+-- stores them (netstats.plan_usage, whole from the cycle the plan was set in): one row read
+-- per plan, whatever the pool's size. The rest (quotas, every-host plans, cycles before,
+-- and any reading while a sample stored is later than `at`) is walked: every window of
+-- every plan from one netstats.window_sums call. Both give the same bytes (tested).
 --
 --   counted        = used_bytes (measured on the basis) + adjust_bytes (this cycle's
 --                    corrections, never extrapolated)
@@ -52,22 +55,31 @@ BEGIN
         WHERE r.period IS NULL
      ) b(cycle_start, cycle_end)
   ),
+  -- Samples stored with a time after `upto` (reading the past, or an agent's clock ahead):
+  -- ingest's counts hold them, so every plan is walked. The fleet series' 5-minute rows hold
+  -- every series' last sample: one index probe.
+  late AS (
+    SELECT EXISTS (SELECT FROM netstats.rollups r
+                    WHERE r.tier = 0 AND r.host = ''
+                      AND r.bucket_start >= pg_catalog.date_bin('5 minutes', upto, '2000-01-01 00:00:00+00')
+                      AND r.last_at > upto) AS any
+  ),
   p AS MATERIALIZED (
     SELECT q.*, b.cycle_start, b.cycle_end,
-           -- globs as LIKE patterns (\, % and _ taken literally)
-           ARRAY(SELECT pg_catalog.translate(
-                          pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
-                            h, '\', '\\'), '%', '\%'), '_', '\_'), '*?', '%_')
-                   FROM pg_catalog.unnest(q.hosts) h) AS patterns
+           -- a listed-hosts plan whose cycle ingest has counted whole (netstats.plan_usage)
+           q.counted_from IS NOT NULL AND b.cycle_start >= q.counted_from
+             AND NOT (SELECT late.any FROM late) AS from_usage
       FROM netstats.quotas q
       JOIN bounds b ON b.period IS NOT DISTINCT FROM q.period AND b.tz = q.tz
                    AND b.anchor IS NOT DISTINCT FROM q.anchor
                    AND b.every IS NOT DISTINCT FROM q.every AND b.unit IS NOT DISTINCT FROM q.unit
   ),
   known AS MATERIALIZED (
-    SELECT DISTINCT s.host FROM netstats.last_seen() s WHERE EXISTS (SELECT FROM p WHERE p.hosts IS NOT NULL)
+    SELECT s.host FROM netstats.last_seen() s
+     WHERE EXISTS (SELECT FROM p WHERE p.patterns IS NOT NULL AND NOT p.from_usage)
   ),
-  -- One window per quota and host-less plan, one per host a plan's names and globs match.
+  -- The others are walked: one window per quota and every-host plan, one per host a plan's
+  -- names and globs match (netstats_plan_set made them LIKE patterns).
   win AS MATERIALIZED (
     SELECT x.name, x.cycle_start, x.host, x.iface,
            pg_catalog.row_number() OVER (ORDER BY x.name, x.host) AS n
@@ -75,10 +87,11 @@ BEGIN
         SELECT p.name, p.cycle_start, p.iface,
                -- all hosts and interfaces: the fleet series
                CASE WHEN p.host IS NULL AND p.iface IS NULL THEN '' ELSE p.host END AS host
-          FROM p WHERE p.hosts IS NULL
+          FROM p WHERE p.patterns IS NULL
         UNION ALL
         SELECT p.name, p.cycle_start, p.iface, k.host
           FROM p JOIN known k ON k.host LIKE ANY (p.patterns)
+         WHERE NOT p.from_usage
       ) x
   ),
   w AS (
@@ -90,6 +103,10 @@ BEGIN
         ARRAY(SELECT win.iface FROM win ORDER BY win.n)) s
       JOIN win ON win.n = s.n
      GROUP BY win.name
+    UNION ALL
+    SELECT p.name, u.bytes_sent, u.bytes_recv
+      FROM p JOIN netstats.plan_usage u ON u.plan = p.name AND u.cycle_start = p.cycle_start
+     WHERE p.from_usage
   ),
   u AS (
     SELECT p.*,
@@ -99,9 +116,6 @@ BEGIN
                                      ELSE w.bytes_sent + w.bytes_recv END, 0) AS used,
            coalesce((SELECT sum(a.bytes) FROM netstats.plan_adjustments a
                       WHERE a.plan = p.name AND a.cycle_start = p.cycle_start), 0) AS adjust,
-           CASE WHEN p.hosts IS NOT NULL THEN
-             (SELECT count(*) FROM known k WHERE k.host LIKE ANY (p.patterns))::integer
-           END AS host_count,
            -- what a byte over the allowance costs, exactly: 1/2^30 = 5^30/10^30
            CASE p.price_unit WHEN 'GB' THEN 0.000000001
                              WHEN 'TB' THEN 0.000000000001
@@ -137,7 +151,7 @@ BEGIN
   )
   SELECT
     e.name, e.period, e.anchor, e.every, e.unit,
-    coalesce(e.hosts, CASE WHEN e.host IS NOT NULL THEN ARRAY[e.host] END), e.host_count,
+    coalesce(e.hosts, CASE WHEN e.host IS NOT NULL THEN ARRAY[e.host] END),
     e.iface, e.direction, e.tz, e.cycle_start, e.cycle_end,
     e.used, e.adjust, e.limit_bytes::numeric,
     (e.counted / nullif(e.limit_bytes, 0))::double precision,

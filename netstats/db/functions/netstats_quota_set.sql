@@ -63,7 +63,8 @@ BEGIN
     thresholds = excluded.thresholds, tz = excluded.tz, updated_at = excluded.updated_at,
     -- a plan of this name becomes this quota (revision 0014)
     anchor = NULL, every = NULL, unit = NULL, hosts = NULL, price = NULL, currency = NULL,
-    price_unit = NULL, budget = NULL, provider = NULL;
+    price_unit = NULL, budget = NULL, provider = NULL, patterns = NULL, counted_from = NULL;
+  DELETE FROM netstats.plan_usage u WHERE u.plan = a.name;
   RETURN (SELECT s FROM public.netstats_quotas(a.tz) s WHERE s.name = a.name);
 END
 $$;

@@ -16,12 +16,15 @@ before) or an `anchor`, `every` and `unit` (a plan); netstats_plans reads both.
   new columns anchor, every, unit, hosts, price, currency, price_unit, budget, provider.
 - netstats.plan_adjustments: corrections of one cycle's count ("the provider's panel shows
   340 GB"), with who, when and why; never written into samples or rollups.
+- netstats.plan_usage: each listed-hosts plan's sent and received bytes per cycle, added by
+  ingest as it stores samples (quotas.patterns: the hosts as LIKE patterns; counted_from: the
+  first cycle the rows hold whole), so a pool of a thousand hosts reads one row.
 - netstats.alerts: a new kind, plan_budget (the projected cost passed the budget).
 - netstats.plan_state: the row type of netstats_plans.
 
 Every existing quota keeps its row and its figures. Downgrade removes the plans (a quota
-stays), their corrections and budget alerts, and puts back the two function files this
-revision's set replaced (0014_set3/, byte for byte those of function set 3), so the
+stays), their corrections, counts and budget alerts, and puts back the three function files
+this revision's set replaced (0014_set3/, byte for byte those of function set 3), so the
 database below is what set 3 made it.
 """
 
@@ -68,6 +71,8 @@ def upgrade() -> None:
           ADD COLUMN price_unit text CHECK (price_unit IN ('GB', 'GiB', 'TB', 'TiB')),
           ADD COLUMN budget numeric CHECK (budget >= 0 AND budget < 'Infinity'),
           ADD COLUMN provider text,
+          ADD COLUMN patterns text[],
+          ADD COLUMN counted_from timestamptz,
           ADD CONSTRAINT quotas_plan_cycle_check CHECK (
             (period IS NULL) = (anchor IS NOT NULL) AND (anchor IS NULL) = (every IS NULL)
             AND (anchor IS NULL) = (unit IS NULL)
@@ -92,6 +97,19 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX plan_adjustments_cycle ON netstats.plan_adjustments (plan, cycle_start)"
     )
+    # What ingest counts for each plan with a list of hosts, per cycle: a pool read from one
+    # row instead of a walk over each of its hosts' series (see netstats_plans).
+    op.execute(
+        """
+        CREATE TABLE netstats.plan_usage (
+            plan         text        NOT NULL REFERENCES netstats.quotas (name)
+                                     ON DELETE CASCADE ON UPDATE CASCADE,
+            cycle_start  timestamptz NOT NULL,
+            bytes_sent   numeric     NOT NULL,
+            bytes_recv   numeric     NOT NULL,
+            PRIMARY KEY (plan, cycle_start)
+        )"""
+    )
     op.execute(
         "ALTER TABLE netstats.alerts DROP CONSTRAINT alerts_kind_check,"
         f" ADD CONSTRAINT alerts_kind_check CHECK (kind IN ({KINDS}, 'plan_budget'))"
@@ -101,7 +119,7 @@ def upgrade() -> None:
         """
         CREATE TYPE netstats.plan_state AS (
             name text, period text, anchor timestamp, every integer, unit text,
-            hosts text[], host_count integer, iface text, basis text, tz text,
+            hosts text[], iface text, basis text, tz text,
             cycle_start timestamptz, cycle_end timestamptz,
             used_bytes numeric, adjust_bytes numeric, included_bytes numeric,
             used_ratio double precision, remaining_bytes numeric,
@@ -112,9 +130,10 @@ def upgrade() -> None:
         )"""
     )
     op.execute("GRANT CREATE ON SCHEMA netstats TO netstats_owner")
-    op.execute("ALTER TABLE netstats.plan_adjustments ENABLE ROW LEVEL SECURITY")
-    op.execute(f"REVOKE ALL ON netstats.plan_adjustments FROM {API_ROLES}")
-    op.execute("ALTER TABLE netstats.plan_adjustments OWNER TO netstats_owner")
+    for table in ("plan_adjustments", "plan_usage"):
+        op.execute(f"ALTER TABLE netstats.{table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"REVOKE ALL ON netstats.{table} FROM {API_ROLES}")
+        op.execute(f"ALTER TABLE netstats.{table} OWNER TO netstats_owner")
     op.execute("ALTER TYPE netstats.plan_state OWNER TO netstats_owner")
     op.execute("REVOKE CREATE ON SCHEMA netstats FROM netstats_owner")
 
@@ -142,6 +161,7 @@ def downgrade() -> None:
     if plans:
         log.warning("removing %d plan(s): revision 0013 knows quotas only", plans)
     op.execute("DROP TYPE netstats.plan_state")
+    op.execute("DROP TABLE netstats.plan_usage")
     op.execute("DROP TABLE netstats.plan_adjustments")
     op.execute("DELETE FROM netstats.alerts WHERE kind = 'plan_budget'")
     op.execute(
@@ -155,7 +175,7 @@ def downgrade() -> None:
           DROP CONSTRAINT quotas_plan_cycle_check, DROP CONSTRAINT quotas_plan_price_check,
           DROP COLUMN anchor, DROP COLUMN every, DROP COLUMN unit, DROP COLUMN hosts,
           DROP COLUMN price, DROP COLUMN currency, DROP COLUMN price_unit, DROP COLUMN budget,
-          DROP COLUMN provider,
+          DROP COLUMN provider, DROP COLUMN patterns, DROP COLUMN counted_from,
           DROP CONSTRAINT quotas_limit_bytes_check,
           ADD CONSTRAINT quotas_limit_bytes_check CHECK (limit_bytes > 0),
           ALTER COLUMN period SET NOT NULL,
@@ -168,4 +188,5 @@ def _signature(name: str) -> str:
         "netstats.raise_alerts": "netstats.raise_alerts(timestamptz)",
         "netstats_quota_set": "public.netstats_quota_set(text, bigint, text, text, text, text,"
         " integer[], text)",
+        "netstats_ingest": "public.netstats_ingest(jsonb)",
     }[name]
