@@ -465,3 +465,36 @@ def test_many_agents_uploading_at_once_count_every_sample_once_without_deadlocks
 def set_everyone(dsn: str, anchor: datetime) -> None:
     with psycopg.connect(dsn, autocommit=True) as other:
         plan_set(other, "all", basis="sent", anchor=anchor, every=1, unit="week", hosts=["*"])
+
+
+def test_a_plan_removed_while_a_batch_counts_for_it_loses_no_sample(conn, dsn):
+    """The batch waits for the removal to commit, finds its plan gone, and stores all."""
+    import threading
+    import time
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    plan_set(conn, "gone", anchor=(now - timedelta(days=1)).replace(tzinfo=None), every=1,
+             unit="week", hosts=["bot-*"])  # fmt: skip
+    ingest(conn, [sample(now - timedelta(minutes=30))])
+    result: list = []
+    with psycopg.connect(dsn) as remover:
+        remover.execute("SELECT netstats_quota_delete('gone')")  # not committed yet
+        uploader = threading.Thread(
+            target=lambda: result.append(
+                send_one(dsn, [sample(now - timedelta(minutes=20 - i)) for i in range(5)])
+            )
+        )
+        uploader.start()
+        time.sleep(0.5)  # the upload waits on the removal's locks
+        remover.commit()
+    uploader.join(30)
+    assert result == [{"inserted": 5, "duplicates": 0}]
+    assert conn.execute("SELECT count(*) FROM netstats.plan_usage").fetchone() == (0,)
+
+
+def send_one(dsn: str, rows: list) -> Any:
+    try:
+        with psycopg.connect(dsn, autocommit=True) as other:
+            return ingest(other, rows)
+    except psycopg.Error as exc:
+        return exc

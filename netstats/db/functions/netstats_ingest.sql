@@ -18,6 +18,7 @@ DECLARE
   series jsonb;
   bad record;
   partitioned boolean := false;  -- the batch's days were given partitions
+  replanned boolean := false;  -- a plan the batch counted for was removed meanwhile
 BEGIN
   IF batch IS NULL OR pg_catalog.jsonb_typeof(batch) <> 'array' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
@@ -239,6 +240,12 @@ BEGIN
         -- Every sample is valid: a check violation is a day with no partition yet (23514
         -- too), made here (or by a concurrent batch) and the batch stored again, once.
         -- Costs nothing while partitions exist.
+        IF SQLSTATE = '23503' AND NOT replanned THEN
+          -- A plan removed while this batch counted for it (netstats.plan_usage): the next
+          -- turn no longer sees it.
+          replanned := true;
+          CONTINUE;
+        END IF;
         IF SQLSTATE = '23514' AND NOT partitioned THEN
           PERFORM netstats.add_partitions(ARRAY(
             SELECT x.sampled_at FROM pg_catalog.jsonb_to_recordset(batch) AS x(sampled_at timestamptz)));
