@@ -39,9 +39,11 @@ BEGIN
   RETURN QUERY
   WITH rules AS (
     -- Once per cycle rule and zone, not per plan: most fleets have a few.
-    SELECT DISTINCT q.period, q.anchor, q.every, q.unit, q.tz FROM netstats.quotas q
+    SELECT DISTINCT q.period, q.anchor, q.every, q.unit, q.tz,
+           pg_catalog.concat_ws('|', q.period, q.anchor, q.every, q.unit, q.tz) AS rule
+      FROM netstats.quotas q
   ),
-  bounds AS (
+  bounds AS MATERIALIZED (
     SELECT r.*, b.cycle_start, b.cycle_end
       FROM rules r
      CROSS JOIN LATERAL (
@@ -70,9 +72,8 @@ BEGIN
            q.counted_from IS NOT NULL AND b.cycle_start >= q.counted_from
              AND NOT (SELECT late.any FROM late) AS from_usage
       FROM netstats.quotas q
-      JOIN bounds b ON b.period IS NOT DISTINCT FROM q.period AND b.tz = q.tz
-                   AND b.anchor IS NOT DISTINCT FROM q.anchor
-                   AND b.every IS NOT DISTINCT FROM q.every AND b.unit IS NOT DISTINCT FROM q.unit
+      -- (on one key, which hashes: the windows are cut once per rule, not once per plan)
+      JOIN bounds b ON b.rule = pg_catalog.concat_ws('|', q.period, q.anchor, q.every, q.unit, q.tz)
   ),
   known AS MATERIALIZED (
     SELECT s.host FROM netstats.last_seen() s
@@ -114,8 +115,7 @@ BEGIN
                                      WHEN 'recv' THEN w.bytes_recv
                                      WHEN 'max' THEN greatest(w.bytes_sent, w.bytes_recv)
                                      ELSE w.bytes_sent + w.bytes_recv END, 0) AS used,
-           coalesce((SELECT sum(a.bytes) FROM netstats.plan_adjustments a
-                      WHERE a.plan = p.name AND a.cycle_start = p.cycle_start), 0) AS adjust,
+           coalesce(adj.bytes, 0) AS adjust,
            -- what a byte over the allowance costs, exactly: 1/2^30 = 5^30/10^30
            CASE p.price_unit WHEN 'GB' THEN 0.000000001
                              WHEN 'TB' THEN 0.000000000001
@@ -125,7 +125,11 @@ BEGIN
            extract(epoch FROM upto - p.cycle_start)::double precision AS elapsed,
            extract(epoch FROM p.cycle_end - p.cycle_start)::double precision AS span,
            extract(epoch FROM p.cycle_end - upto)::double precision AS left_s
-      FROM p LEFT JOIN w ON w.name = p.name
+      FROM p
+      LEFT JOIN w ON w.name = p.name
+      LEFT JOIN (SELECT a.plan, a.cycle_start, sum(a.bytes) AS bytes
+                   FROM netstats.plan_adjustments a GROUP BY 1, 2) adj
+             ON adj.plan = p.name AND adj.cycle_start = p.cycle_start
   ),
   c AS (
     SELECT u.*, u.used + u.adjust AS counted,

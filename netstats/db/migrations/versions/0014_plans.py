@@ -23,7 +23,7 @@ before) or an `anchor`, `every` and `unit` (a plan); netstats_plans reads both.
 - netstats.plan_state: the row type of netstats_plans.
 
 Every existing quota keeps its row and its figures. Downgrade removes the plans (a quota
-stays), their corrections, counts and budget alerts, and puts back the three function files
+stays), their corrections, counts and budget alerts, and puts back the four function files
 this revision's set replaced (0014_set3/, byte for byte those of function set 3), so the
 database below is what set 3 made it.
 """
@@ -189,4 +189,5 @@ def _signature(name: str) -> str:
         "netstats_quota_set": "public.netstats_quota_set(text, bigint, text, text, text, text,"
         " integer[], text)",
         "netstats_ingest": "public.netstats_ingest(jsonb)",
+        "netstats_quotas": "public.netstats_quotas(text, timestamptz)",
     }[name]
