@@ -2,6 +2,7 @@
 elsewhere says in one line which extra to install. The package is installed from this
 checkout into a fresh virtualenv per extra, its dependencies from PyPI, as a user would."""
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,16 +25,26 @@ EXTRAS = {
 }
 
 
+# What .gitignore names, and the repository itself: not needed to build the package
+UNPACKAGED = (".git", ".venv", "__pycache__", "*.egg-info", ".pytest_cache", ".mypy_cache",
+              ".ruff_cache", ".hypothesis", "build", "dist", "test-artifacts")  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def installs(tmp_path_factory: pytest.TempPathFactory):
     made: dict[str, Path] = {}
 
     def install(extra: str) -> Path:
         if extra not in made:
-            venv = tmp_path_factory.mktemp(f"only-{extra}") / "venv"
+            here = tmp_path_factory.mktemp(f"only-{extra}")
+            venv = here / "venv"
+            # pip builds in the source tree (build/, *.egg-info): xdist workers installing
+            # other extras at once would build in the same folders. Each builds a copy.
+            source = here / "netstats"
+            shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*UNPACKAGED))
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
             subprocess.run(
-                [venv / "bin/python", "-m", "pip", "install", "-q", f"{ROOT}[{extra}]"],
+                [venv / "bin/python", "-m", "pip", "install", "-q", f"{source}[{extra}]"],
                 check=True,
                 capture_output=True,
                 timeout=900,
