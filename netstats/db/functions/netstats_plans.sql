@@ -1,7 +1,7 @@
 -- Every plan's state in its current cycle, as of `at` (issue 30): the one place a plan's
 -- figures are computed; `netstats plan list`, `netstats check`, the bot, the page and the
--- alerts read these. A quota is a plan on a calendar period without a price: it is here too,
--- with the figures netstats_quotas gives it.
+-- alerts read these. A quota is a plan on a calendar period without a price: it is here too
+-- (netstats_quotas shows its rows with the columns quotas had).
 --
 -- A plan's cycle follows its own anchor and zone (netstats.cycle_window), a quota's its period
 -- (netstats.period_window); `tz` is the reader's zone, checked, and changes no figure.
