@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from netstats.reader import Alert, Reader
-from netstats.units import human_bytes, money, percent
+from netstats.units import human_bytes, human_rate, money, percent
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,27 @@ TEXT: dict[str, dict[str, Any]] = {
         "back": "Silent from {since} to {back}.",
         "never": "not this period",
         "reached": "reached",
+        "digest": "Traffic {period} · {digest}",
+        "digest_periods": {
+            "day": "yesterday",
+            "week": "last week",
+            "month": "last month",
+            "cycle": "last billing cycle",
+        },
+        "digest_window": "<t:{start}:f> → <t:{end}:f>",
+        "late": "Posted late: the period ended <t:{end}:R>, while no deliverer ran.",
+        "sent": "Sent",
+        "received": "Received",
+        "total": "Total",
+        "change": "{pct} against the period before",
+        "no_change": "nothing the period before",
+        "top_day": "Top days",
+        "top_hour": "Top hours",
+        "top_hosts": "Top hosts",
+        "p95": "95th percentile",
+        "plans": "Plans",
+        "plan_line": "{name}: {used} of {included}{cost}",
+        "unlimited": "no limit",
     },
     "ja": {
         "quota_threshold": "クォータ「{quota}」: {threshold}% に到達",
@@ -113,6 +134,27 @@ TEXT: dict[str, dict[str, Any]] = {
         "back": "{since} から {back} まで途絶えていました。",
         "never": "今期は到達しません",
         "reached": "到達済み",
+        "digest": "{period}の通信量 · {digest}",
+        "digest_periods": {
+            "day": "昨日",
+            "week": "先週",
+            "month": "先月",
+            "cycle": "前の請求サイクル",
+        },
+        "digest_window": "<t:{start}:f> → <t:{end}:f>",
+        "late": "遅れて投稿しました：期間は <t:{end}:R> に終わりましたが、配信役が動いていませんでした。",
+        "sent": "送信",
+        "received": "受信",
+        "total": "合計",
+        "change": "前の期間比 {pct}",
+        "no_change": "前の期間は 0",
+        "top_day": "通信の多い日",
+        "top_hour": "通信の多い時間",
+        "top_hosts": "通信の多いホスト",
+        "p95": "95パーセンタイル",
+        "plans": "プラン",
+        "plan_line": "{name}: {used} / {included}{cost}",
+        "unlimited": "無制限",
     },
 }
 
@@ -122,6 +164,8 @@ def embed(alert: Alert, lang: str = "en", tz: str = "UTC") -> dict[str, Any]:
     which netstats_quotas computed; quota times are in the quota's zone, host times in `tz`."""
     text = TEXT.get(lang, TEXT["en"])
     f = alert.facts
+    if alert.kind == "digest":
+        return digest(f, text, lang, alert.raised_at)
     if alert.kind in ("host_silent", "host_back"):
         zone = ZoneInfo(tz)
 
@@ -209,6 +253,83 @@ def embed(alert: Alert, lang: str = "en", tz: str = "UTC") -> dict[str, Any]:
         "color": RED if crossed else ORANGE,
         "fields": [{"name": n, "value": v, "inline": True} for n, v in fields],
         "timestamp": alert.raised_at.isoformat(),
+    }
+
+
+LATE_AFTER_S = 15 * 60  # a digest posted later than this after its period says so
+
+
+def digest(
+    f: dict[str, Any], text: dict[str, Any], lang: str, raised_at: datetime
+) -> dict[str, Any]:
+    """A period's digest (netstats.digest_facts): totals against the period before, the top
+    days or hours and hosts, the 95th percentile, the plans. Times are Discord timestamps:
+    each reader sees their own zone."""
+    start = int(datetime.fromisoformat(f["period_start"]).timestamp())
+    end = int(datetime.fromisoformat(f["period_end"]).timestamp())
+    totals, before = f["totals"], f["previous"]
+    description = text["digest_window"].format(start=start, end=end)
+    if time.time() - end > LATE_AFTER_S:
+        description += "\n" + text["late"].format(end=end)
+
+    def change(key: str) -> str:
+        if not before[key]:
+            return str(text["no_change"])
+        return str(text["change"]).format(pct=f"{(totals[key] - before[key]) / before[key]:+.1%}")
+
+    fields = [
+        (text[name], f"{human_bytes(totals[key])}\n{change(key)}")
+        for name, key in (
+            ("sent", "bytes_sent"),
+            ("received", "bytes_recv"),
+            ("total", "bytes_total"),
+        )
+    ]
+    if f["top"]:
+        zone = ZoneInfo(f["tz"])
+        shape = "%Y-%m-%d %H:00" if f["top_by"] == "hour" else "%Y-%m-%d"
+        rows = [
+            f"{datetime.fromisoformat(t['bucket_start']).astimezone(zone):{shape}} · "
+            f"{human_bytes(t['bytes_total'])}"
+            for t in f["top"]
+        ]
+        fields.append((text[f"top_{f['top_by']}"], "\n".join(rows)))
+    if f["top_hosts"]:
+        rows = [f"{t['key']} · {human_bytes(t['bytes_total'])}" for t in f["top_hosts"]]
+        fields.append((text["top_hosts"], "\n".join(rows)))
+    p = f["percentile"]
+    if p and p.get("total_bytes_per_s") is not None:
+        fields.append((text["p95"], human_rate(p["total_bytes_per_s"])))
+    if f["plans"]:
+        rows = []
+        for plan in f["plans"]:
+            used = int(plan["used_bytes"]) + int(plan["adjust_bytes"] or 0)
+            included = (
+                text["unlimited"]
+                if plan["included_bytes"] is None
+                else human_bytes(plan["included_bytes"])
+            )
+            cost = (
+                f" · {money(plan['projected_cost'], plan['currency'], lang)}"
+                if plan["currency"] and plan["projected_cost"] is not None
+                else ""
+            )
+            rows.append(
+                text["plan_line"].format(
+                    name=plan["name"], used=human_bytes(used), included=included, cost=cost
+                )
+            )
+        fields.append((text["plans"], "\n".join(rows)))
+    return {
+        "title": text["digest"].format(
+            period=text["digest_periods"][f["period"]], digest=f["digest"]
+        ),
+        "description": description,
+        "color": GREEN,
+        "fields": [
+            {"name": n, "value": v[:1024], "inline": i < 3} for i, (n, v) in enumerate(fields)
+        ],
+        "timestamp": raised_at.isoformat(),
     }
 
 

@@ -361,6 +361,19 @@ class Reader:
         (row,) = await self._call("netstats_plan_adjust_delete", {"id": id})
         return bool(row["netstats_plan_adjust_delete"])
 
+    async def digest_set(
+        self, name: str, period: str, tz: str, channel_id: int | None = None
+    ) -> dict[str, Any]:
+        args = {"name": name, "period": period, "tz": tz, "channel_id": channel_id}
+        return (await self._call("netstats_digest_set", args))[0]
+
+    async def digests(self) -> list[dict[str, Any]]:
+        return await self._call("netstats_digests", {})
+
+    async def digest_delete(self, name: str) -> bool:
+        (row,) = await self._call("netstats_digest_delete", {"name": name})
+        return bool(row["netstats_digest_delete"])
+
     async def alerts_claim(self, max: int = 20, at: datetime | None = None) -> list[Alert]:
         rows = await self._call("netstats_alerts_claim", {"max": max, "at": at})
         return [_typed(Alert, row) for row in rows]

@@ -97,7 +97,8 @@ def reset(conn: psycopg.Connection) -> None:
         try:
             conn.execute(
                 # CASCADE: and the plans' corrections and counts
-                "TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.alerts CASCADE"
+                "TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.alerts,"
+                " netstats.digests CASCADE"
             )
             break
         except psycopg.errors.DeadlockDetected:

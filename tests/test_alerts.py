@@ -5,6 +5,7 @@ stay visible as failed. Real Postgres, real HTTP (a local stand-in for Discord's
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from netstats.units import human_bytes, money, percent
-from tests.db.support import every, ingest
+from tests.db.support import every, ingest, totals
 from tests.support.cli import clean_env
 from tests.support.clock import noon_zone
 from tests.support.discord_webhook import TOKEN, Answer, serve
@@ -340,3 +341,44 @@ def test_a_plans_budget_and_threshold_alerts_reach_the_webhook_with_its_cost(dsn
     fields = {f["name"]: f["value"] for f in crossed["fields"]}
     assert fields["Cost so far"] == money(p["cost_so_far"], "USD")
     assert fields["Projected cost"] == money(p["projected_cost"], "USD")
+
+
+def test_a_digest_reaches_the_webhook_once_with_the_periods_figures(dsn, conn):
+    """Yesterday's digest in Asia/Kolkata, set up from the command line, posted by
+    `netstats alerts` once (twice run), late as it says, and listed with its delivery."""
+    zone = ZoneInfo("Asia/Kolkata")
+    midnight = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = (midnight - timedelta(days=1)).astimezone(UTC)
+    ingest(conn, every(yesterday + timedelta(hours=1), 60, step_s=60, sent=2 * MB, recv=MB))
+    ingest(conn, every(yesterday - timedelta(hours=5), 60, step_s=60, sent=MB, recv=MB))
+    netstats = [sys.executable, "-m", "netstats.cli", "digest"]
+    env = clean_env(NETSTATS_DATABASE_URL=dsn)
+    added = subprocess.run(
+        [*netstats, "add", "daily", "--period", "day", "--tz", "Asia/Kolkata"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.splitlines()[1].split()[:3] == ["daily", "day", "Asia/Kolkata"]
+    conn.execute("UPDATE netstats.digests SET created_at = %s", [yesterday])  # set a day ago
+    with serve() as (url, hook):
+        for _ in range(2):
+            assert alerts(dsn, "--once", NETSTATS_DISCORD_WEBHOOK=url).returncode == 0
+    (posted,) = hook.delivered
+    start, end = int(yesterday.timestamp()), int(midnight.timestamp())
+    assert posted["title"] == "Traffic yesterday · daily"
+    assert posted["description"].startswith(f"<t:{start}:f> → <t:{end}:f>")
+    assert ("Posted late" in posted["description"]) == (time.time() - end > 15 * 60)
+    fields = {f["name"]: f["value"] for f in posted["fields"]}
+    day = totals(conn, "today", "Asia/Kolkata", at=midnight - timedelta(microseconds=1))
+    assert fields["Sent"].splitlines()[0] == human_bytes(day["bytes_sent"]) == "120 MB"
+    assert fields["Sent"].splitlines()[1] == "+100.0% against the period before"
+    assert fields["Top hosts"] == f"bot-1 · {human_bytes(day['bytes_total'])}"
+    listed = subprocess.run([*netstats, "list"], env=env, capture_output=True, text=True)
+    assert f"{yesterday:%Y-%m-%d %H:%M} UTC" in listed.stdout  # its latest period, delivered
+    shown = subprocess.run(
+        [sys.executable, "-m", "netstats.cli", "alerts", "status"],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "\ndigests\n" in shown and "daily" in shown
+    assert subprocess.run([*netstats, "rm", "daily"], env=env, capture_output=True,
+                          text=True).stdout.strip() == "removed digest 'daily'"  # fmt: skip

@@ -277,7 +277,8 @@ class NetStats(commands.Cog):
     async def _post_alert(self, alert: Alert) -> None:
         from netstats.alerts import Broken, Failed, embed
 
-        channel_id = self.settings.alert_channel
+        # a digest may name its own channel (netstats_digest_set)
+        channel_id = alert.facts.get("channel_id") or self.settings.alert_channel
         assert channel_id is not None
         try:
             channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)

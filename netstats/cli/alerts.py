@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+from typing import Any
 
 from netstats.cli.args import Commands, reading
 from netstats.errors import ConfigError
@@ -16,7 +17,9 @@ def add(commands: Commands) -> None:
     alerts.add_argument("--once", action="store_true", help="one pass, then exit")
     alerts.set_defaults(run=run)
     alerts_commands = alerts.add_subparsers(dest="alerts_command")
-    status_ = alerts_commands.add_parser("status", help="the latest alerts and their delivery")
+    status_ = alerts_commands.add_parser(
+        "status", help="the latest alerts and digests, and their delivery"
+    )
     status_.set_defaults(run=status)
 
 
@@ -52,6 +55,13 @@ def run(args: argparse.Namespace) -> None:
 
 
 def status(args: argparse.Namespace) -> None:
-    from netstats.cli.render import alert_table
+    from netstats.cli.render import alert_table, digest_table
+    from netstats.reader import Reader
 
-    print(alert_table(reading(lambda r: r.alerts(50), args.verbose)))
+    async def work(reader: Reader) -> tuple[list[Any], list[dict[str, Any]]]:
+        return await reader.alerts(50), await reader.digests()
+
+    alerts, digests = reading(work, args.verbose)
+    print(alert_table(alerts))
+    if digests:
+        print("\ndigests\n" + digest_table(digests))

@@ -529,6 +529,31 @@ def plan_table(plans: list[Plan], binary: bool = False) -> str:
     return grid(rows)
 
 
+def digest_table(rows: list[dict[str, Any]]) -> str:
+    """Each digest, when its next one is due and how its latest went (times in UTC)."""
+    if not rows:
+        return "no digests: netstats digest add NAME --period week --tz ZONE"
+
+    def when(v: datetime | str | None) -> str:
+        return "—" if v is None else f"{_instant(v):%Y-%m-%d %H:%M} UTC"
+
+    return grid(
+        [("digest", "period", "zone", "channel", "next", "latest period", "delivered")]
+        + [
+            (
+                r["digest"],
+                r["every"],
+                r["zone"],
+                str(r["channel"] or "default"),
+                when(r["next_at"]),
+                when(r["last_period_start"]),
+                f"failed: {r['failed']}" if r["failed"] else when(r["delivered_at"]),
+            )
+            for r in rows
+        ]
+    )
+
+
 def adjustment_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "no corrections: netstats plan adjust NAME BYTES --note WHY"

@@ -91,3 +91,51 @@ def test_the_bot_takes_its_alert_pace_and_commit_from_the_environment():
         ConfigError, match=r"NETSTATS_COMMIT_MBITS='fast': expected a number from 0"
     ):
         BotSettings.from_env({"NETSTATS_COMMIT_MBITS": "fast"})
+
+
+def test_the_bot_posts_a_digest_in_its_servers_language(monkeypatch, clusters, tmp_path):
+    """A digest set for the alert channel: yesterday's, once, in Japanese for a Japanese
+    server, its window in Discord timestamps."""
+    from zoneinfo import ZoneInfo
+
+    dsn = create_database(clusters["pg15"], "digest_ja")
+    db.upgrade(dsn)
+    zone = ZoneInfo("Asia/Tokyo")
+    midnight = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = (midnight - timedelta(days=1)).astimezone(UTC)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ingest(conn, every(yesterday + timedelta(hours=3), 30, step_s=60, sent=MB, recv=MB))
+        conn.execute("SELECT netstats_digest_set('daily', 'day', 'Asia/Tokyo')")
+        conn.execute("UPDATE netstats.digests SET created_at = %s", [yesterday])
+    monkeypatch.setenv("NETSTATS_DATABASE_URL", dsn)
+    monkeypatch.setenv("NETSTATS_ALERT_CHANNEL", str(ALERT_CHANNEL))
+    for name in ("SUPABASE_URL", "NETSTATS_DISCORD_GUILDS", "NETSTATS_AGENT_IN_BOT"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def main() -> dict:
+        fake = FakeDiscord(locale="ja")
+        await fake.start()
+        monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
+        monkeypatch.setattr(
+            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+        )
+        bot = Runner(GUILD_ID, stamp=tmp_path / "stamps.json")
+        running = asyncio.create_task(bot.start("bot-token"))
+        posts = f"/channels/{ALERT_CHANNEL}/messages"
+        try:
+            posted = await fake.wait_for(lambda r: r.method == "POST" and r.path == posts)
+            return posted.payload
+        finally:
+            await bot.close()
+            await running
+            await fake.stop()
+
+    (embed,) = asyncio.run(main())["embeds"]
+    assert embed["title"] == "昨日の通信量 · daily"
+    assert embed["description"].startswith(
+        f"<t:{int(yesterday.timestamp())}:f> → <t:{int(midnight.timestamp())}:f>"
+    )
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["送信"].splitlines() == ["30 MB", "前の期間は 0"]
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT state FROM netstats_alerts()").fetchall() == [("delivered",)]

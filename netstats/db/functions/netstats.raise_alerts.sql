@@ -20,6 +20,11 @@ DECLARE
   quiet interval;
   raised integer;
   n integer;
+  d record;
+  starts timestamptz[];  -- a digest's ended periods not raised yet
+  edge timestamptz;
+  edge_end timestamptz;  -- the end of the latest of them: the current period's start
+  back timestamptz;
 BEGIN
   -- One statement for every plan and quota (in key order: concurrent claimers insert the
   -- same keys in the same order). A projection counts only after a tenth of the cycle: a
@@ -87,7 +92,39 @@ BEGIN
    ORDER BY 1
   ON CONFLICT (key) DO NOTHING;
   GET DIAGNOSTICS n = ROW_COUNT;
-  RETURN raised + n;
+  raised := raised + n;
+
+  -- Digests: each period that ended since the digest was set, once, oldest first (a
+  -- deliverer that was away posts them late). Walking back from the latest ended period
+  -- stops at the first one raised already: those before it were raised with it.
+  FOR d IN SELECT * FROM netstats.digests ORDER BY name LOOP
+    starts := '{}';
+    SELECT w.period_start INTO edge FROM netstats.period_window(
+      CASE d.period WHEN 'day' THEN 'today' ELSE d.period END, d.tz, upto, zone_checked => true) w;
+    edge_end := edge;
+    FOR i IN 1..31 LOOP
+      EXIT WHEN edge <= d.created_at;
+      SELECT w.period_start INTO back FROM netstats.period_window(
+        CASE d.period WHEN 'day' THEN 'today' ELSE d.period END, d.tz,
+        edge - interval '1 microsecond', zone_checked => true) w;
+      EXIT WHEN EXISTS (SELECT FROM netstats.alerts a
+                         WHERE a.key = pg_catalog.format('digest/%s/%s', d.name, back));
+      starts := back || starts;
+      edge := back;
+    END LOOP;
+    INSERT INTO netstats.alerts (key, kind, quota, facts, raised_at)
+    SELECT pg_catalog.format('digest/%s/%s', d.name, s.lo), 'digest', d.name,
+           netstats.digest_facts(d.name, d.period, d.tz, s.lo, s.hi)
+             || pg_catalog.jsonb_build_object('channel_id', d.channel_id),
+           upto
+      FROM (SELECT x.lo, coalesce(pg_catalog.lead(x.lo) OVER (ORDER BY x.lo), edge_end) AS hi
+              FROM pg_catalog.unnest(starts) x(lo)) s
+     ORDER BY s.lo
+    ON CONFLICT (key) DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    raised := raised + n;
+  END LOOP;
+  RETURN raised;
 END
 $$;
 REVOKE ALL ON FUNCTION netstats.raise_alerts(timestamptz) FROM PUBLIC;

@@ -1,4 +1,5 @@
-"""Plans: a quota grows its own billing cycle, pooled hosts, a price and corrections.
+"""Plans (a quota grows its own billing cycle, pooled hosts, a price and corrections), and
+digests.
 
 Revision ID: 0014
 Revises: 0013
@@ -19,11 +20,12 @@ before) or an `anchor`, `every` and `unit` (a plan); netstats_plans reads both.
 - netstats.plan_usage: each listed-hosts plan's sent and received bytes per cycle, added by
   ingest as it stores samples (quotas.patterns: the hosts as LIKE patterns; counted_from: the
   first cycle the rows hold whole), so a pool of a thousand hosts reads one row.
-- netstats.alerts: a new kind, plan_budget (the projected cost passed the budget).
+- netstats.alerts: new kinds, plan_budget (the projected cost passed the budget) and digest.
+- netstats.digests: a period's figures to post once it ends (issue 31), raised as alerts.
 - netstats.plan_state: the row type of netstats_plans.
 
 Every existing quota keeps its row and its figures. Downgrade removes the plans (a quota
-stays), their corrections, counts and budget alerts, and puts back the four function files
+stays), their corrections, counts, budget alerts and the digests, and puts back the four function files
 this revision's set replaced (0014_set3/, byte for byte those of function set 3), so the
 database below is what set 3 made it.
 """
@@ -49,6 +51,10 @@ NEW_FUNCTIONS = (
     "public.netstats_plan_adjust(text, bigint, text, text, timestamptz)",
     "public.netstats_plan_adjustments(text)",
     "public.netstats_plan_adjust_delete(bigint)",
+    "public.netstats_digest_set(text, text, text, bigint)",
+    "public.netstats_digest_delete(text)",
+    "public.netstats_digests()",
+    "netstats.digest_facts(text, text, text, timestamptz, timestamptz)",
 )
 KINDS = "'quota_threshold', 'quota_projection', 'host_silent', 'host_back'"
 
@@ -110,9 +116,21 @@ def upgrade() -> None:
             PRIMARY KEY (plan, cycle_start)
         )"""
     )
+    # Digests (issue 31): a period's figures posted to Discord once it ends, raised and
+    # handed out as alerts are (kind 'digest', one per digest and period).
+    op.execute(
+        """
+        CREATE TABLE netstats.digests (
+            name        text        PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 100),
+            period      text        NOT NULL CHECK (period IN ('day', 'week', 'month', 'cycle')),
+            tz          text        NOT NULL,
+            channel_id  bigint,
+            created_at  timestamptz NOT NULL DEFAULT now()
+        )"""
+    )
     op.execute(
         "ALTER TABLE netstats.alerts DROP CONSTRAINT alerts_kind_check,"
-        f" ADD CONSTRAINT alerts_kind_check CHECK (kind IN ({KINDS}, 'plan_budget'))"
+        f" ADD CONSTRAINT alerts_kind_check CHECK (kind IN ({KINDS}, 'plan_budget', 'digest'))"
     )
     # netstats_plans' row (a type of its own, as quota_progress: a result column is named tz).
     op.execute(
@@ -130,7 +148,7 @@ def upgrade() -> None:
         )"""
     )
     op.execute("GRANT CREATE ON SCHEMA netstats TO netstats_owner")
-    for table in ("plan_adjustments", "plan_usage"):
+    for table in ("plan_adjustments", "plan_usage", "digests"):
         op.execute(f"ALTER TABLE netstats.{table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"REVOKE ALL ON netstats.{table} FROM {API_ROLES}")
         op.execute(f"ALTER TABLE netstats.{table} OWNER TO netstats_owner")
@@ -163,7 +181,8 @@ def downgrade() -> None:
     op.execute("DROP TYPE netstats.plan_state")
     op.execute("DROP TABLE netstats.plan_usage")
     op.execute("DROP TABLE netstats.plan_adjustments")
-    op.execute("DELETE FROM netstats.alerts WHERE kind = 'plan_budget'")
+    op.execute("DELETE FROM netstats.alerts WHERE kind IN ('plan_budget', 'digest')")
+    op.execute("DROP TABLE netstats.digests")
     op.execute(
         "ALTER TABLE netstats.alerts DROP CONSTRAINT alerts_kind_check,"
         f" ADD CONSTRAINT alerts_kind_check CHECK (kind IN ({KINDS}))"

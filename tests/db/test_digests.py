@@ -1,0 +1,132 @@
+"""Digests (issue 31): each ended period of a digest is raised once, as an alert of kind
+'digest' with the period's figures, and handed to one deliverer at a time like any alert:
+exactly once with claimers racing and one dying mid-post, late but not lost or doubled."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from tests.db.support import ingest, sample
+from tests.db.test_quotas import claim, done
+
+KOLKATA = ZoneInfo("Asia/Kolkata")
+
+
+def digest_set(conn, name: str, period: str, tz: str, created: datetime) -> None:
+    conn.execute("SELECT netstats_digest_set(%s, %s, %s)", [name, period, tz])
+    conn.execute("UPDATE netstats.digests SET created_at = %s WHERE name = %s", [created, name])
+
+
+def day_start(at: datetime, zone: ZoneInfo) -> datetime:
+    return at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def test_each_day_is_posted_once_with_claimers_racing_and_one_dying_mid_post(dsn, conn):
+    # a week of traffic, a sample every 20 minutes, more each day
+    first = datetime(2026, 3, 1, 18, 30, tzinfo=UTC)  # 00:00 on 2 March in Kolkata
+    samples = [
+        sample(first + timedelta(minutes=20 * i), sent=1000 + i, recv=7 * i, host=f"bot-{i % 3}")
+        for i in range(7 * 72)
+    ]
+    ingest(conn, samples)
+    digest_set(conn, "daily", "day", "Asia/Kolkata", created=first)  # set at midnight there
+    at = first + timedelta(days=7, hours=1)  # 01:00 on 9 March in Kolkata
+    got: list[dict[str, Any]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def deliverer(dies: bool) -> None:
+        with psycopg.connect(dsn, autocommit=True) as mine:
+            start.wait()
+            for _ in range(4):
+                claimed = [a for a in claim(mine, at, n=1) if a["kind"] == "digest"]
+                if claimed and not dies:
+                    done(mine, claimed)
+                    with lock:
+                        got.extend(claimed)
+                if claimed and dies:
+                    return  # claimed, never posted: its lease runs out
+
+    threads = [threading.Thread(target=deliverer, args=(i == 0,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with psycopg.connect(dsn, autocommit=True) as later:  # after the dead one's lease
+        while claimed := claim(later, at + timedelta(minutes=6), n=1):
+            done(later, claimed)
+            got.extend(a for a in claimed if a["kind"] == "digest")
+    days = [a["facts"]["period_start"] for a in got]
+    assert sorted(days) == [
+        (first + timedelta(days=d)).isoformat() for d in range(7)
+    ]  # every day once: 2 to 8 March, not the 9th, which has not ended
+    assert len({a["id"] for a in got}) == 7
+    for a in got:
+        f = a["facts"]
+        lo, hi = datetime.fromisoformat(f["period_start"]), datetime.fromisoformat(f["period_end"])
+        mine = [s for s in samples if lo <= s.sampled_at < hi]
+        assert hi - lo == timedelta(days=1) and lo == day_start(lo, KOLKATA)
+        assert (f["totals"]["bytes_sent"], f["totals"]["bytes_recv"]) == (
+            sum(s.bytes_sent for s in mine),
+            sum(s.bytes_recv for s in mine),
+        )
+        before = [s for s in samples if lo - timedelta(days=1) <= s.sampled_at < lo]
+        assert f["previous"]["bytes_sent"] == sum(s.bytes_sent for s in before)
+        assert f["top_by"] == "hour" and len(f["top"]) == 5
+        hosts = {h: sum(s.bytes_sent + s.bytes_recv for s in mine if s.host == h) for h in
+                 ("bot-0", "bot-1", "bot-2")}  # fmt: skip
+        assert [(t["key"], t["bytes_total"]) for t in f["top_hosts"]] == sorted(
+            hosts.items(), key=lambda kv: -kv[1]
+        )
+        with conn.cursor(row_factory=dict_row) as cur:
+            p = cur.execute(
+                "SELECT * FROM netstats_percentile('today', 'Asia/Kolkata', at => %s)",
+                [hi - timedelta(microseconds=1)],
+            ).fetchone()
+        assert f["percentile"]["total_bytes_per_s"] == p["total_bytes_per_s"]
+    # and nothing more, however often anyone claims
+    assert [a for a in claim(conn, at + timedelta(minutes=30)) if a["kind"] == "digest"] == []
+
+
+def test_a_digest_missed_while_no_deliverer_ran_is_raised_late_in_order(conn):
+    """Across a DST change in Berlin: the days have their real length, and three ended while
+    nobody claimed: raised at the next claim, oldest first."""
+    ingest(
+        conn,
+        [sample(datetime(2026, 3, 28, 12, tzinfo=UTC) + timedelta(hours=h)) for h in range(72)],
+    )
+    digest_set(
+        conn, "berlin", "day", "Europe/Berlin", created=datetime(2026, 3, 27, 23, tzinfo=UTC)
+    )
+    got = [a for a in claim(conn, datetime(2026, 3, 31, 9, tzinfo=UTC)) if a["kind"] == "digest"]
+    spans = [
+        (
+            datetime.fromisoformat(a["facts"]["period_start"]),
+            datetime.fromisoformat(a["facts"]["period_end"]),
+        )
+        for a in got
+    ]
+    assert [end - start for start, end in spans] == [
+        timedelta(hours=24),  # 28 March
+        timedelta(hours=23),  # 29 March: clocks go forward
+        timedelta(hours=24),  # 30 March
+    ]
+    assert [a["id"] for a in got] == sorted(a["id"] for a in got)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["", "day", "UTC"], "name: expected 1 to 100 characters"),
+        (["x", "fortnight", "UTC"], "period: expected one of day, week, month, cycle"),
+        (["x", "day", "Mars/Olympus"], "tz: unknown time zone 'Mars/Olympus'"),
+    ],
+)
+def test_a_bad_digest_is_refused_naming_the_field(conn, args, message):
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match=message):
+        conn.execute("SELECT netstats_digest_set(%s, %s, %s)", args)
