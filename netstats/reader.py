@@ -374,6 +374,26 @@ class Reader:
         (row,) = await self._call("netstats_digest_delete", {"name": name})
         return bool(row["netstats_digest_delete"])
 
+    async def status(self, tz: str) -> list[dict[str, Any]]:
+        """Each host for a status message: last sample, silent since, today's and the cycle's."""
+        return await self._call("netstats_status", {"tz": tz})
+
+    async def status_messages(self) -> list[dict[str, Any]]:
+        return await self._call("netstats_status_messages", {})
+
+    async def status_set(self, channel_id: int, tz: str, every_s: int) -> dict[str, Any]:
+        args = {"channel_id": channel_id, "tz": tz, "every_s": every_s}
+        return (await self._call("netstats_status_set", args))[0]
+
+    async def status_posted(self, channel_id: int, message_id: int) -> bool:
+        args = {"channel_id": channel_id, "message_id": message_id}
+        (row,) = await self._call("netstats_status_posted", args)
+        return bool(row["netstats_status_posted"])
+
+    async def status_delete(self, channel_id: int) -> bool:
+        (row,) = await self._call("netstats_status_delete", {"channel_id": channel_id})
+        return bool(row["netstats_status_delete"])
+
     async def alerts_claim(self, max: int = 20, at: datetime | None = None) -> list[Alert]:
         rows = await self._call("netstats_alerts_claim", {"max": max, "at": at})
         return [_typed(Alert, row) for row in rows]

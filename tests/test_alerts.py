@@ -382,3 +382,20 @@ def test_a_digest_reaches_the_webhook_once_with_the_periods_figures(dsn, conn):
     assert "\ndigests\n" in shown and "daily" in shown
     assert subprocess.run([*netstats, "rm", "daily"], env=env, capture_output=True,
                           text=True).stdout.strip() == "removed digest 'daily'"  # fmt: skip
+
+
+def test_status_messages_are_set_listed_and_removed_from_the_command_line(dsn, conn):
+    run = [sys.executable, "-m", "netstats.cli", "status-message"]
+    env = clean_env(NETSTATS_DATABASE_URL=dsn)
+    added = subprocess.run([*run, "add", "3333", "--tz", "Asia/Tokyo", "--every", "10"],
+                           env=env, capture_output=True, text=True)  # fmt: skip
+    assert added.stdout.strip() == (
+        "the bot keeps a status message in channel 3333, edited every 10 min"
+    )
+    listed = subprocess.run([*run, "list"], env=env, capture_output=True, text=True).stdout
+    assert listed.splitlines()[1].split() == ["3333", "Asia/Tokyo", "10", "min", "—", "—"]
+    bad = subprocess.run([*run, "add", "3333", "--every", "0"], env=env, capture_output=True,
+                         text=True)  # fmt: skip
+    assert bad.returncode == 2 and "every_s: expected 60 to 86400 seconds" in bad.stderr
+    gone = subprocess.run([*run, "rm", "3333"], env=env, capture_output=True, text=True)
+    assert gone.stdout.strip() == "no longer keeping the status message in channel 3333"

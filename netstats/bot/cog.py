@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
@@ -44,6 +45,7 @@ class BotSettings:
     alert_channel: int | None = None  # NETSTATS_ALERT_CHANNEL: where alerts are posted
     commit_bytes_per_s: float | None = None  # NETSTATS_COMMIT_MBITS: the percentile's commit
     alerts_every_s: float = 30.0  # NETSTATS_ALERTS_EVERY: the alert channel's pace
+    status_tick_s: float = 30.0  # how often status messages are looked at (tests: less)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> BotSettings:
@@ -67,6 +69,8 @@ class BotSettings:
             alert_channel=int(channel) if channel else None,
             commit_bytes_per_s=commit_bytes_per_s(env),
             alerts_every_s=alerts_every_s(env),
+            # not for users: how often status messages are looked at (tests make it short)
+            status_tick_s=float(env.get("NETSTATS_STATUS_TICK") or 30.0),
         )
 
 
@@ -94,6 +98,7 @@ class NetStats(commands.Cog):
         self.agent_stop = asyncio.Event()
         self.alerts_task: asyncio.Task[None] | None = None
         self.alerts_stop = asyncio.Event()
+        self.status_task: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         from netstats.db.cluster import find_database
@@ -103,11 +108,16 @@ class NetStats(commands.Cog):
             await self._start_agent()
         if self.settings.alert_channel is not None:
             self.alerts_task = asyncio.create_task(self._deliver_alerts())
+        self.status_task = asyncio.create_task(self._keep_status())
 
     async def cog_unload(self) -> None:
         if self.alerts_task is not None:
             self.alerts_stop.set()
             await self.alerts_task
+        if self.status_task is not None:  # (maybe still waiting for Discord: cancelled)
+            self.status_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.status_task
         await self._stop_agent()
         if self.reader is not None:
             await self.reader.close()
@@ -273,6 +283,13 @@ class NetStats(commands.Cog):
         assert self.reader is not None
         deliverer = Deliverer(self.reader, self._post_alert, self.settings.alerts_every_s)
         await deliverer.run(self.alerts_stop)
+
+    async def _keep_status(self) -> None:
+        from netstats.bot.status import StatusKeeper
+
+        await self.bot.wait_until_ready()
+        assert self.reader is not None
+        await StatusKeeper(self.bot, self.reader, self.settings.status_tick_s).run(asyncio.Event())
 
     async def _post_alert(self, alert: Alert) -> None:
         from netstats.alerts import Broken, Failed, embed

@@ -247,3 +247,45 @@ def plan_field(p: Plan, text: dict[str, Any], lang: str) -> dict[str, str]:
         hosts=hosts if p.iface is None else f"{hosts} · {p.iface}",
     )
     return {"name": name[:256], "value": "\n".join(lines)}
+
+
+MAX_STATUS_HOSTS = 20  # an embed holds 25 fields: the rest go to the plans
+
+
+def status(
+    hosts: Sequence[dict[str, Any]],
+    listed: Sequence[Plan],
+    lang: str,
+    every_s: int,
+    now: datetime,
+) -> discord.Embed:
+    """A status message (netstats_status): each host online or silent since when, with its
+    bytes today and this billing cycle; then the plans' bars. Times are Discord timestamps."""
+    text = LABELS[lang]
+    embed = discord.Embed(title=text["status_title"], colour=COLOUR)
+    embed.description = text["status_updated"].format(
+        at=int(now.timestamp()), minutes=round(every_s / 60)
+    )
+    if not hosts:
+        embed.description += "\n" + text["status_no_hosts"]
+    for h in hosts[:MAX_STATUS_HOSTS]:
+        last = (
+            datetime.fromisoformat(h["last_at"]) if isinstance(h["last_at"], str) else h["last_at"]
+        )
+        silent = h["silent_since"]
+        state = (
+            text["status_silent"].format(at=int(last.timestamp()))
+            if silent is not None
+            else text["status_online"].format(at=int(last.timestamp()))
+        )
+        use = text["status_use"].format(
+            today=human_bytes(int(h["today_sent"]) + int(h["today_recv"])),
+            cycle=human_bytes(int(h["cycle_sent"]) + int(h["cycle_recv"])),
+        )
+        embed.add_field(name=h["host"], value=f"{state}\n{use}", inline=False)
+        if silent is not None:
+            embed.colour = WARNING
+    for p in sorted(listed, key=lambda p: (-(p.used_ratio or 0), p.name))[: 25 - len(embed.fields)]:
+        embed.add_field(**plan_field(p, text, lang), inline=False)
+    embed.set_footer(text="netstats · 1 GB = 1,000,000,000 bytes")
+    return embed

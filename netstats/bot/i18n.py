@@ -125,6 +125,12 @@ LABELS: dict[str, dict[str, Any]] = {
         "plan_cost": "cost {cost} so far · ≈ {projected} by the end",
         "plan_budget": "budget {budget}",
         "plan_over_budget": "⚠️ over the budget of {budget}",
+        "status_title": "Traffic status",
+        "status_updated": "Updated <t:{at}:R> · every {minutes} min",
+        "status_online": "🟢 online · last sample <t:{at}:R>",
+        "status_silent": "🔴 silent since <t:{at}:R>",
+        "status_use": "today {today} · this cycle {cycle}",
+        "status_no_hosts": "No host has reported yet.",
     },
     "ja": {
         "title": "ネットワーク通信量 · {period}",
@@ -187,6 +193,12 @@ LABELS: dict[str, dict[str, Any]] = {
         "plan_cost": "現在までの費用 {cost} · 終了時の予測 約 {projected}",
         "plan_budget": "予算 {budget}",
         "plan_over_budget": "⚠️ 予算 {budget} を超える見込み",
+        "status_title": "通信状況",
+        "status_updated": "<t:{at}:R> に更新 · {minutes} 分ごと",
+        "status_online": "🟢 稼働中 · 最終サンプル <t:{at}:R>",
+        "status_silent": "🔴 <t:{at}:R> から途絶えています",
+        "status_use": "今日 {today} · 今サイクル {cycle}",
+        "status_no_hosts": "まだ報告したホストはありません。",
     },
 }
 

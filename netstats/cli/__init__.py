@@ -12,6 +12,7 @@
     plan        netstats/cli/plan.py      plans: cycles, pooled hosts, prices, corrections
     alerts      netstats/cli/alerts.py
     digest      netstats/cli/digest.py    a period's traffic posted to Discord once it ends
+    status-message  netstats/cli/status_message.py  a message the bot keeps current
 
 A command module imports only argparse-level things at the top: the agent parses this same
 command line, and must not load the reader, Alembic or a web server to do it.
@@ -25,12 +26,38 @@ import sys
 from collections.abc import Sequence
 
 from netstats import __version__
-from netstats.cli import agent, alerts, bot, dashboard, db, digest, live, plan, quota, report, up
+from netstats.cli import (
+    agent,
+    alerts,
+    bot,
+    dashboard,
+    db,
+    digest,
+    live,
+    plan,
+    quota,
+    report,
+    status_message,
+    up,
+)
 from netstats.errors import NetstatsError
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (up, report, agent, live, bot, dashboard, db, quota, plan, alerts, digest)
+COMMANDS = (
+    up,
+    report,
+    agent,
+    live,
+    bot,
+    dashboard,
+    db,
+    quota,
+    plan,
+    alerts,
+    digest,
+    status_message,
+)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -38,7 +38,7 @@ FUNCTION_SETS = {
     1: "6d086658c4ae0f722cec6ecb70a7d0c0422158da164bf40eeb6f389b1529da0f",  # as of 0011
     2: "ff6b812b9302790a8383a472caa1b8aa07211d897d7c87913bdf2aab72c381b0",  # netstats.period_window, first_covered
     3: "b845b006528ce8c60191a7339d71bbbb0346b218506a5faf12de634c319ab18f",  # ingest's partition race (40001), cycle_window, quotas' 'max' (0013)
-    4: "87cacaa191edf4656c874cd92aaa074c093ae109f3561bbd35f823c79e206ee4",  # plans (0014), digests
+    4: "a6f56330a23cdb7727eee8032b8e3f3a5a946bc48ff4c642b854720b7614b4b0",  # plans (0014), digests, status messages
 }
 FUNCTIONS_SERIAL = max(FUNCTION_SETS)
 FUNCTIONS_DIR = HERE / "functions"

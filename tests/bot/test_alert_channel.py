@@ -4,6 +4,7 @@ the language of the channel's server, each once."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import discord
 import psycopg
@@ -12,6 +13,7 @@ import yarl
 
 from netstats import db
 from netstats.bot.runner import Runner
+from netstats.units import human_bytes
 from tests.conftest import create_database
 from tests.db.support import every, ingest
 from tests.support.clock import noon_zone
@@ -139,3 +141,104 @@ def test_the_bot_posts_a_digest_in_its_servers_language(monkeypatch, clusters, t
     assert fields["送信"].splitlines() == ["30 MB", "前の期間は 0"]
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT state FROM netstats_alerts()").fetchall() == [("delivered",)]
+
+
+def test_a_status_message_is_edited_in_place_and_posted_again_once_deleted(
+    monkeypatch, clusters, tmp_path, caplog
+):
+    """Posted once, then edited (PATCH) when due, through a 429 discord.py waits out; after
+    someone deletes it, posted anew and said once in the log."""
+    dsn = create_database(clusters["pg15"], "status_message")
+    db.upgrade(dsn)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ingest(conn, every(now - timedelta(minutes=10), 60, sent=2 * MB, recv=MB, host="bot-1"))
+        ingest(conn, every(now - timedelta(hours=2), 30, sent=MB, recv=MB, host="bot-2"))
+        conn.execute(
+            "SELECT netstats_plan_set('pool', 'sent', %s, 1, 'month', 'UTC', 10000000000,"
+            " '{bot-*}')", [(now - timedelta(days=3)).replace(tzinfo=None)]
+        )  # fmt: skip
+        conn.execute("SELECT netstats_status_set(%s, 'Asia/Tokyo', 60)", [ALERT_CHANNEL])
+    monkeypatch.setenv("NETSTATS_DATABASE_URL", dsn)
+    monkeypatch.setenv("NETSTATS_STATUS_TICK", "0.2")
+    for name in ("SUPABASE_URL", "NETSTATS_DISCORD_GUILDS", "NETSTATS_AGENT_IN_BOT",
+                 "NETSTATS_ALERT_CHANNEL"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    posts = f"/channels/{ALERT_CHANNEL}/messages"
+
+    def due() -> None:  # as if the minute had passed
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("UPDATE netstats.status_messages SET edited_at = now() - interval '2 min'")
+
+    async def stored(other_than: str | None) -> str:
+        """The message id the bot stored once it posted, when it is not `other_than`."""
+        while True:
+            (row,) = _rows(dsn, "SELECT message FROM netstats_status_messages()")
+            if row["message"] is not None and str(row["message"]) != other_than:
+                return str(row["message"])
+            await asyncio.sleep(0.05)
+
+    async def edited_again() -> None:
+        query = "SELECT edited > now() - interval '1 min' AS fresh FROM netstats_status_messages()"
+        while not _rows(dsn, query)[0]["fresh"]:
+            await asyncio.sleep(0.05)
+
+    async def main(fake: FakeDiscord) -> tuple:
+        await fake.start()
+        monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
+        monkeypatch.setattr(
+            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+        )
+        bot = Runner(GUILD_ID, stamp=tmp_path / "stamps.json")
+        running = asyncio.create_task(bot.start("bot-token"))
+        try:
+            first = await fake.wait_for(lambda r: r.method == "POST" and r.path == posts)
+            mid = await stored(None)
+            fake.throttle = 1
+            due()
+            since = len(fake.requests)
+
+            def edit(r: Any) -> bool:
+                return r.method == "PATCH" and r.path == f"{posts}/{mid}"
+
+            refused = await fake.wait_for(edit, since)  # answered 429
+            edited = await fake.wait_for(edit, fake.requests.index(refused) + 1)
+            # the 429 was waited out: the same edit, sent again, and nothing posted meanwhile
+            tries = [r for r in fake.requests[since:] if r.path.startswith(posts)]
+            fake.deleted.add(mid)
+            await asyncio.wait_for(edited_again(), 10)  # the bot has noted its edit
+            due()
+            since = len(fake.requests)
+            again = await fake.wait_for(lambda r: r.method == "POST" and r.path == posts, since)
+            new = await asyncio.wait_for(stored(mid), 10)
+            return first.payload, edited.payload, tries, again.payload, mid, new
+        finally:
+            await bot.close()
+            await running
+            await fake.stop()
+
+    with caplog.at_level("WARNING", "netstats.bot.status"):
+        first, edited, tries, again, mid, new = asyncio.run(main(FakeDiscord(locale="en-US")))
+    (embed,) = first["embeds"]
+    assert embed["title"] == "Traffic status"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["bot-1"].startswith("🟢 online · last sample <t:")
+    assert fields["bot-2"].startswith("🔴 silent since <t:")
+    rows = _rows(dsn, "SELECT * FROM netstats_status('Asia/Tokyo')")
+    today = {r["host"]: r["today_sent"] + r["today_recv"] for r in rows}
+    assert fields["bot-1"].splitlines()[1].startswith(f"today {human_bytes(today['bot-1'])}")
+    assert "Plan “pool” · sent · bot-*" in fields
+    assert [r.method for r in tries][:2] == ["PATCH", "PATCH"]  # 429, then the edit
+    assert not [r for r in tries if r.method == "POST"]
+    assert edited["embeds"][0]["title"] == again["embeds"][0]["title"] == "Traffic status"
+    assert [r.getMessage() for r in caplog.records if "deleted" in r.getMessage()] == [
+        f"the status message in channel {ALERT_CHANNEL} was deleted; posting a new one"
+    ]
+    assert new != mid  # the new message is the one kept from now on
+
+
+def _rows(dsn: str, query: str) -> list:
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(dsn, row_factory=dict_row) as conn:
+        return conn.execute(query).fetchall()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,8 @@ class FakeDiscord:
         self._sequence = 0
         self._compressors: dict[int, Any] = {}
         self.url = ""
+        self.deleted: set[str] = set()  # message ids whose edit answers 404 (deleted by someone)
+        self.throttle = 0  # how many edits to answer with 429 first
 
     async def start(self) -> None:
         app = web.Application()
@@ -122,6 +125,22 @@ class FakeDiscord:
         async with self.arrived:
             self.requests.append(Request(request.method, path, payload, files))
             self.arrived.notify_all()
+        edit = re.fullmatch(rf"/channels/{ALERT_CHANNEL}/messages/(\d+)", path)
+        if request.method == "PATCH" and edit and self.throttle > 0:
+            self.throttle -= 1  # Discord's 429, as it sends one
+            body = {"message": "You are being rate limited.", "retry_after": 0.2, "global": False}
+            return web.Response(
+                status=429, body=json.dumps(body).encode(), content_type="application/json",
+                headers={"Retry-After": "0.2", "X-RateLimit-Scope": "user"},
+            )  # fmt: skip
+        if request.method == "PATCH" and edit and edit[1] in self.deleted:
+            body = {"message": "Unknown Message", "code": 10008}
+            return web.Response(
+                status=404, body=json.dumps(body).encode(), content_type="application/json"
+            )
+        if request.method == "PATCH" and edit:
+            answer = {**message(), "id": edit[1], "embeds": (payload or {}).get("embeds", [])}
+            return web.Response(body=json.dumps(answer).encode(), content_type="application/json")
         answer = self._answer(request.method, path, payload)
         if answer is None:
             return web.Response(status=204)

@@ -6,7 +6,7 @@ SELECT has_schema('netstats');
 SELECT set_eq($$SELECT relname::text FROM pg_class
                 WHERE relnamespace = 'netstats'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition$$,
               ARRAY['samples', 'rollups', 'settings', 'function_files', 'agent_hosts', 'alembic_version', 'quotas', 'alerts',
-                    'plan_adjustments', 'plan_usage', 'digests'],
+                    'plan_adjustments', 'plan_usage', 'digests', 'status_messages'],
               'netstats holds these tables, and partitions of samples');
 SELECT col_type_is('netstats', 'samples', 'sampled_at', 'timestamp with time zone', 'samples.sampled_at is timestamp with time zone');
 SELECT col_type_is('netstats', 'samples', 'interval_s', 'double precision', 'samples.interval_s is double precision');

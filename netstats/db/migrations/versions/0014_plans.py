@@ -22,6 +22,7 @@ before) or an `anchor`, `every` and `unit` (a plan); netstats_plans reads both.
   first cycle the rows hold whole), so a pool of a thousand hosts reads one row.
 - netstats.alerts: new kinds, plan_budget (the projected cost passed the budget) and digest.
 - netstats.digests: a period's figures to post once it ends (issue 31), raised as alerts.
+- netstats.status_messages: a channel's status message, which the bot edits in place.
 - netstats.plan_state: the row type of netstats_plans.
 
 Every existing quota keeps its row and its figures. Downgrade removes the plans (a quota
@@ -55,6 +56,11 @@ NEW_FUNCTIONS = (
     "public.netstats_digest_delete(text)",
     "public.netstats_digests()",
     "netstats.digest_facts(text, text, text, timestamptz, timestamptz)",
+    "public.netstats_status_set(bigint, text, integer)",
+    "public.netstats_status_delete(bigint)",
+    "public.netstats_status_messages()",
+    "public.netstats_status_posted(bigint, bigint)",
+    "public.netstats_status(text)",
 )
 KINDS = "'quota_threshold', 'quota_projection', 'host_silent', 'host_back'"
 
@@ -132,6 +138,18 @@ def upgrade() -> None:
         "ALTER TABLE netstats.alerts DROP CONSTRAINT alerts_kind_check,"
         f" ADD CONSTRAINT alerts_kind_check CHECK (kind IN ({KINDS}, 'plan_budget', 'digest'))"
     )
+    # Status messages (issue 31): one message per channel, edited in place by the bot.
+    op.execute(
+        """
+        CREATE TABLE netstats.status_messages (
+            channel_id  bigint      PRIMARY KEY CHECK (channel_id > 0),
+            tz          text        NOT NULL,
+            every_s     integer     NOT NULL CHECK (every_s BETWEEN 60 AND 86400),
+            message_id  bigint,
+            edited_at   timestamptz,
+            created_at  timestamptz NOT NULL DEFAULT now()
+        )"""
+    )
     # netstats_plans' row (a type of its own, as quota_progress: a result column is named tz).
     op.execute(
         """
@@ -148,7 +166,7 @@ def upgrade() -> None:
         )"""
     )
     op.execute("GRANT CREATE ON SCHEMA netstats TO netstats_owner")
-    for table in ("plan_adjustments", "plan_usage", "digests"):
+    for table in ("plan_adjustments", "plan_usage", "digests", "status_messages"):
         op.execute(f"ALTER TABLE netstats.{table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"REVOKE ALL ON netstats.{table} FROM {API_ROLES}")
         op.execute(f"ALTER TABLE netstats.{table} OWNER TO netstats_owner")
@@ -183,6 +201,7 @@ def downgrade() -> None:
     op.execute("DROP TABLE netstats.plan_adjustments")
     op.execute("DELETE FROM netstats.alerts WHERE kind IN ('plan_budget', 'digest')")
     op.execute("DROP TABLE netstats.digests")
+    op.execute("DROP TABLE netstats.status_messages")
     op.execute(
         "ALTER TABLE netstats.alerts DROP CONSTRAINT alerts_kind_check,"
         f" ADD CONSTRAINT alerts_kind_check CHECK (kind IN ({KINDS}))"
