@@ -3,6 +3,8 @@ login, gateway and REST code against the local Discord (tests/support/discord_se
 the language of the channel's server, each once."""
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +22,24 @@ from tests.support.clock import noon_zone
 from tests.support.discord_server import ALERT_CHANNEL, GUILD_ID, FakeDiscord
 
 MB = 10**6
+
+
+@contextlib.asynccontextmanager
+async def bot_against(fake: FakeDiscord, monkeypatch, tmp_path) -> AsyncIterator[None]:
+    """`netstats bot` (its Runner: login, gateway, REST) against the local Discord."""
+    await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+    )
+    bot = Runner(GUILD_ID, stamp=tmp_path / "stamps.json")
+    running = asyncio.create_task(bot.start("bot-token"))
+    try:
+        yield
+    finally:
+        await bot.close()
+        await running
+        await fake.stop()
 
 
 @pytest.mark.parametrize(
@@ -45,23 +65,12 @@ def test_the_bot_posts_each_alert_to_its_channel_once(
 
     async def main() -> list:
         fake = FakeDiscord(locale=locale)
-        await fake.start()
-        monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-        )
-        bot = Runner(GUILD_ID, stamp=tmp_path / "stamps.json")
-        running = asyncio.create_task(bot.start("bot-token"))
         posts = f"/channels/{ALERT_CHANNEL}/messages"
-        try:
+        async with bot_against(fake, monkeypatch, tmp_path):
             first = await fake.wait_for(lambda r: r.method == "POST" and r.path == posts)
             since = fake.requests.index(first) + 1
             await fake.wait_for(lambda r: r.method == "POST" and r.path == posts, since)
             return [r.payload for r in fake.requests if r.method == "POST" and r.path == posts]
-        finally:
-            await bot.close()
-            await running
-            await fake.stop()
 
     payloads = asyncio.run(main())
     titles = sorted(p["embeds"][0]["title"] for p in payloads)
@@ -116,21 +125,10 @@ def test_the_bot_posts_a_digest_in_its_servers_language(monkeypatch, clusters, t
 
     async def main() -> dict:
         fake = FakeDiscord(locale="ja")
-        await fake.start()
-        monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-        )
-        bot = Runner(GUILD_ID, stamp=tmp_path / "stamps.json")
-        running = asyncio.create_task(bot.start("bot-token"))
         posts = f"/channels/{ALERT_CHANNEL}/messages"
-        try:
+        async with bot_against(fake, monkeypatch, tmp_path):
             posted = await fake.wait_for(lambda r: r.method == "POST" and r.path == posts)
             return posted.payload
-        finally:
-            await bot.close()
-            await running
-            await fake.stop()
 
     (embed,) = asyncio.run(main())["embeds"]
     assert embed["title"] == "昨日の通信量 · daily"
@@ -184,14 +182,7 @@ def test_a_status_message_is_edited_in_place_and_posted_again_once_deleted(
             await asyncio.sleep(0.05)
 
     async def main(fake: FakeDiscord) -> tuple:
-        await fake.start()
-        monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-        )
-        bot = Runner(GUILD_ID, stamp=tmp_path / "stamps.json")
-        running = asyncio.create_task(bot.start("bot-token"))
-        try:
+        async with bot_against(fake, monkeypatch, tmp_path):
             first = await fake.wait_for(lambda r: r.method == "POST" and r.path == posts)
             mid = await stored(None)
             fake.throttle = 1
@@ -212,10 +203,6 @@ def test_a_status_message_is_edited_in_place_and_posted_again_once_deleted(
             again = await fake.wait_for(lambda r: r.method == "POST" and r.path == posts, since)
             new = await asyncio.wait_for(stored(mid), 10)
             return first.payload, edited.payload, tries, again.payload, mid, new
-        finally:
-            await bot.close()
-            await running
-            await fake.stop()
 
     with caplog.at_level("WARNING", "netstats.bot.status"):
         first, edited, tries, again, mid, new = asyncio.run(main(FakeDiscord(locale="en-US")))

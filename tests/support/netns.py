@@ -1,6 +1,7 @@
 """Network namespaces the tests make, the kernel's counters in them, and traffic sent there;
 the agent's spool read as it goes. Needs root and iproute2 (scripts/test.sh installs it)."""
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -71,8 +72,12 @@ def wait_for_state(spool_path: Path, ticks_after: float = 0.0):
         except SpoolError:  # not there yet, or the agent is creating its tables right now
             time.sleep(0.1)
             continue
-        state = spool.state()
-        spool.close()
+        try:
+            state = spool.state()
+        except sqlite3.OperationalError:  # opened between the file and its tables
+            state = None
+        finally:
+            spool.close()
         if state is not None and (ticks_after == 0 or state.monotonic >= ticks_after):
             return state
         time.sleep(0.1)
