@@ -373,6 +373,7 @@ def test_a_digest_reaches_the_webhook_once_with_the_periods_figures(dsn, conn):
     assert fields["Sent"].splitlines()[0] == human_bytes(day["bytes_sent"]) == "120 MB"
     assert fields["Sent"].splitlines()[1] == "+100.0% against the period before"
     assert fields["Top hosts"] == f"bot-1 · {human_bytes(day['bytes_total'])}"
+    assert draw(posted, "digest.png").stat().st_size > 5_000
     listed = subprocess.run([*netstats, "list"], env=env, capture_output=True, text=True)
     assert f"{yesterday:%Y-%m-%d %H:%M} UTC" in listed.stdout  # its latest period, delivered
     shown = subprocess.run(

@@ -20,6 +20,7 @@ from tests.conftest import create_database
 from tests.db.support import every, ingest
 from tests.support.clock import noon_zone
 from tests.support.discord_server import ALERT_CHANNEL, GUILD_ID, FakeDiscord
+from tests.support.embed_picture import draw
 
 MB = 10**6
 
@@ -216,6 +217,7 @@ def test_a_status_message_is_edited_in_place_and_posted_again_once_deleted(
     assert fields["bot-1"].splitlines()[1].startswith(f"today {human_bytes(today['bot-1'])}")
     assert "Plan “pool” · sent · bot-*" in fields
     assert [r.method for r in tries][:2] == ["PATCH", "PATCH"]  # 429, then the edit
+    assert draw(embed, "status-message.png").stat().st_size > 5_000
     assert not [r for r in tries if r.method == "POST"]
     assert edited["embeds"][0]["title"] == again["embeds"][0]["title"] == "Traffic status"
     assert [r.getMessage() for r in caplog.records if "deleted" in r.getMessage()] == [

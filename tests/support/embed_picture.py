@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import html
+import json
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,24 @@ PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0;background:
 {image}<div style="margin-top:8px;font-size:12px;color:#b5bac1">{footer}</div></div></body>"""
 
 
+def timestamps(text: str) -> str:
+    """Discord timestamps (<t:unix:f>, <t:unix:R>) as Discord shows them to a reader in UTC."""
+
+    def shown(match: re.Match[str]) -> str:
+        at = datetime.fromtimestamp(int(match[1]), UTC)
+        if match[2] != "R":
+            return f"{at:%-d %B %Y %H:%M}"
+        hours = round((datetime.now(UTC) - at).total_seconds() / 3600)
+        if hours == 0:
+            minutes = round((datetime.now(UTC) - at).total_seconds() / 60)
+            return f"{minutes} minutes ago" if minutes else "just now"
+        return f"{hours} hours ago" if hours > 0 else f"in {-hours} hours"
+
+    return re.sub(r"<t:(\d+):([fFR])>", shown, text)
+
+
 def draw(embed: dict[str, Any], name: str, image: bytes | None = None) -> Path:
+    embed = json.loads(timestamps(json.dumps(embed)))
     cells = "".join(
         f"<div style='grid-column:span {1 if f.get('inline', True) else 3}'>"
         f"<div style='font-weight:700;font-size:13px;color:#f2f3f5'>{html.escape(f['name'])}</div>"
