@@ -434,6 +434,10 @@ class PostgresReader(Reader):
             timeout=timeout_s,
             open=False,
             kwargs={"prepare_threshold": None, "autocommit": True, "row_factory": dict_row},
+            # A connection idle in the pool may have been closed by the server (a restart, an
+            # administrator): checked before it is handed out, so a caller never gets a dead
+            # one (an empty query: one round trip).
+            check=AsyncConnectionPool.check_connection,
         )
 
     async def open(self) -> None:
