@@ -385,10 +385,19 @@ class Reader:
         args = {"channel_id": channel_id, "tz": tz, "every_s": every_s}
         return (await self._call("netstats_status_set", args))[0]
 
+    async def status_claim(self, lease_s: int = 120) -> list[dict[str, Any]]:
+        """The status messages that are due, held for this keeper for `lease_s` seconds."""
+        return await self._call("netstats_status_claim", {"lease_s": lease_s})
+
     async def status_posted(self, channel_id: int, message_id: int) -> bool:
         args = {"channel_id": channel_id, "message_id": message_id}
         (row,) = await self._call("netstats_status_posted", args)
         return bool(row["netstats_status_posted"])
+
+    async def status_failed(self, channel_id: int, error: str) -> bool:
+        args = {"channel_id": channel_id, "error": error}
+        (row,) = await self._call("netstats_status_failed", args)
+        return bool(row["netstats_status_failed"])
 
     async def status_delete(self, channel_id: int) -> bool:
         (row,) = await self._call("netstats_status_delete", {"channel_id": channel_id})

@@ -98,7 +98,7 @@ def reset(conn: psycopg.Connection) -> None:
             conn.execute(
                 # CASCADE: and the plans' corrections and counts
                 "TRUNCATE netstats.samples, netstats.rollups, netstats.quotas, netstats.alerts,"
-                " netstats.digests CASCADE"
+                " netstats.digests, netstats.status_messages CASCADE"
             )
             break
         except psycopg.errors.DeadlockDetected:

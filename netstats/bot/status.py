@@ -18,6 +18,11 @@ from netstats.reader import Reader, Scope
 log = logging.getLogger(__name__)
 
 TICK_S = 30.0  # how often the bot looks for a status message that is due
+LEASE_S = 120  # a claimed message is this bot's to show for this long
+
+
+class NotText(Exception):
+    pass
 
 
 class StatusKeeper:
@@ -36,16 +41,26 @@ class StatusKeeper:
                 pass
 
     async def once(self) -> int:
-        """Posts or edits every status message that is due; returns how many."""
+        """Posts or edits every status message that is due and that no other bot holds
+        (netstats_status_claim); returns how many were shown. One that fails is counted in
+        the database with its error and waits its pace."""
         now = datetime.now(UTC)
         done = 0
-        for row in await self.reader.status_messages():
-            edited = row["edited"]
-            if isinstance(edited, str):
-                edited = datetime.fromisoformat(edited)
-            if edited is not None and (now - edited).total_seconds() < row["every"]:
+        for row in await self.reader.status_claim(LEASE_S):
+            try:
+                await self._show(row, now)
+            except (discord.HTTPException, NotText) as exc:  # 429s: discord.py waited them out
+                error = str(exc)
+                if isinstance(exc, discord.Forbidden | discord.NotFound):
+                    error = (
+                        f"cannot post to channel {row['channel']}: {exc.text or exc.status}; "
+                        "check the id and that the bot may send messages there"
+                    )
+                elif isinstance(exc, discord.HTTPException):
+                    error = f"Discord answered {exc.status}: {exc.text or exc.status}"
+                log.warning("status message in channel %s: %s", row["channel"], error)
+                await self.reader.status_failed(int(row["channel"]), error)
                 continue
-            await self._show(row, now)
             done += 1
         return done
 
@@ -53,8 +68,7 @@ class StatusKeeper:
         channel_id, message_id = int(row["channel"]), row["message"]
         channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
         if not isinstance(channel, discord.abc.Messageable):
-            log.warning("status message: channel %s is not a text channel", channel_id)
-            return
+            raise NotText(f"channel {channel_id} is not a text channel")
         guild = getattr(channel, "guild", None)
         lang = language(guild.preferred_locale if guild else None)
         hosts = await self.reader.status(row["zone"])

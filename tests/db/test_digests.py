@@ -130,3 +130,51 @@ def test_a_digest_missed_while_no_deliverer_ran_is_raised_late_in_order(conn):
 def test_a_bad_digest_is_refused_naming_the_field(conn, args, message):
     with pytest.raises(psycopg.errors.InvalidParameterValue, match=message):
         conn.execute("SELECT netstats_digest_set(%s, %s, %s)", args)
+
+
+def test_a_status_message_is_claimed_by_one_keeper_and_its_failures_are_kept(dsn, conn):
+    """Two keepers looking at once: the second neither waits nor gets what the first holds
+    (its transaction still open); a shown one is
+    not due until its pace has passed; a failure is counted with its error and waits the
+    same pace; a keeper that died holding one only delays it until its claim runs out."""
+    for channel in (11, 12, 13):
+        conn.execute("SELECT netstats_status_set(%s, 'UTC', 300)", [channel])
+
+    def claimed(c, lease_s: int = 120) -> list[int]:
+        return [r[0] for r in c.execute("SELECT channel FROM netstats_status_claim(%s)", [lease_s])]
+
+    with psycopg.connect(dsn) as first, psycopg.connect(dsn) as second:
+        mine = claimed(first)  # its transaction still open: the rows stay locked
+        theirs = claimed(second)
+        first.commit(), second.commit()
+    assert (mine, theirs) == ([11, 12, 13], [])
+    assert claimed(conn) == []  # all held
+
+    conn.execute("SELECT netstats_status_posted(11, 900)")
+    conn.execute("SELECT netstats_status_failed(12, 'Discord answered 403: Missing Access')")
+    conn.execute(
+        "UPDATE netstats.status_messages SET claimed_until = now() - interval '1 s'"
+        " WHERE channel_id = 13"
+    )  # the keeper holding 13 died: its claim ran out
+    assert claimed(conn) == [13]
+    rows = {r[0]: r[1:] for r in conn.execute(
+        "SELECT channel, message, failures, last_error FROM netstats_status_messages()"
+    )}  # fmt: skip
+    assert rows == {
+        11: (900, 0, None),
+        12: (None, 1, "Discord answered 403: Missing Access"),
+        13: (None, 0, None),
+    }
+    # five minutes later: 11 is due again, 12 tries again, 13 is still held (a 120 s claim
+    # taken now would have run out; this one is moved by hand past its pace only for 11, 12)
+    conn.execute(
+        "UPDATE netstats.status_messages SET edited_at = edited_at - interval '5 min',"
+        " claimed_until = claimed_until - interval '5 min' WHERE channel_id IN (11, 12)"
+    )
+    assert claimed(conn) == [11, 12]
+    conn.execute("SELECT netstats_status_posted(12, 901)")
+    assert conn.execute(
+        "SELECT failures, last_error FROM netstats_status_messages() WHERE channel = 12"
+    ).fetchone() == (0, None)
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"lease_s: expected 1 to 3600"):
+        claimed(conn, 0)

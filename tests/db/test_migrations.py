@@ -323,7 +323,7 @@ def test_a_database_populated_under_0003_upgrades_in_place_with_identical_figure
 
 
 @pytest.mark.parametrize(
-    "previous", ["0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013"]
+    "previous", ["0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013", "0014"]
 )
 def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identical_figures(
     fresh, previous
@@ -332,7 +332,7 @@ def test_a_database_populated_under_0005_or_later_upgrades_in_place_with_identic
     (daily partitions of the raw samples, the old table attached as the first) and 0009 (the
     rollups copied into a partition per tier group), 0010 (services' series apart), 0011
     (top hosts from whole buckets), 0012 (function files' serial), 0013 (a quota's 'max'
-    direction) and 0014 (plans) change no row: totals,
+    direction), 0014 (plans) and 0015 (status messages' claims) change no row: totals,
     percentiles and top lists read as before, and ingest after the upgrade keeps every tier
     adding up."""
     dsn = populated_at(fresh, previous)
@@ -716,3 +716,32 @@ def test_quotas_read_the_same_through_0014_and_its_downgrade_gives_back_function
         assert conn.execute("SELECT key FROM netstats.alerts ORDER BY key").fetchall() == [
             (key,) for key, _ in raised
         ]
+
+
+def test_status_messages_keep_their_rows_through_0015_and_its_downgrade_gives_back_set_4(fresh):
+    """0015 (a status message is claimed; its failures kept) keeps every status message, its
+    message and its pace; its downgrade puts back function set 4 byte for byte."""
+    dsn = create_database(fresh, "status_claims")
+    db.upgrade(dsn)
+    db.downgrade(dsn, "0014")  # set 4's own functions, put back by the downgrade
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT name, sha256 FROM netstats.function_files").fetchall()
+        assert db.checksum("".join(f"{n}\0{h}\n" for n, h in sorted(rows))) == db.FUNCTION_SETS[4]
+    query = "SELECT channel, zone, every, message, edited FROM netstats_status_messages()"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for channel, tz, every_s in [(11, "Asia/Tokyo", 60), (12, "UTC", 600)]:
+            conn.execute("SELECT netstats_status_set(%s, %s, %s)", [channel, tz, every_s])
+        conn.execute("SELECT netstats_status_posted(11, 900)")
+        before = conn.execute(query).fetchall()
+
+    db.upgrade(dsn)
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        assert conn.execute(query).fetchall() == before
+        # the one never posted is due; the one edited a moment ago is not
+        assert conn.execute("SELECT channel FROM netstats_status_claim()").fetchall() == [(12,)]
+        conn.execute("SELECT netstats_status_failed(12, 'Missing Access')")
+    db.downgrade(dsn, "0014")
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute(query).fetchall() == before
+    db.upgrade(dsn)

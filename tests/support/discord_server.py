@@ -131,7 +131,9 @@ class FakeDiscord:
             body = {"message": "You are being rate limited.", "retry_after": 0.2, "global": False}
             return web.Response(
                 status=429, body=json.dumps(body).encode(), content_type="application/json",
-                headers={"Retry-After": "0.2", "X-RateLimit-Scope": "user"},
+                # Discord's own 429s come through its proxy (Via); discord.py takes one without
+                # it for a Cloudflare ban and raises instead of waiting
+                headers={"Retry-After": "0.2", "X-RateLimit-Scope": "user", "Via": "1.1 google"},
             )  # fmt: skip
         if request.method == "PATCH" and edit and edit[1] in self.deleted:
             body = {"message": "Unknown Message", "code": 10008}

@@ -1,11 +1,12 @@
 -- Every status message: its channel, zone and pace, the message the bot keeps editing (null
--- until it posted one) and when it last did.
+-- until it posted one), when it last did, and the failures since (with the last error).
 CREATE FUNCTION public.netstats_status_messages()
-RETURNS TABLE (channel bigint, zone text, every integer, message bigint, edited timestamptz)
+RETURNS TABLE (channel bigint, zone text, every integer, message bigint, edited timestamptz,
+               failures integer, last_error text)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT m.channel_id, m.tz, m.every_s, m.message_id, m.edited_at
+  SELECT m.channel_id, m.tz, m.every_s, m.message_id, m.edited_at, m.failures, m.last_error
     FROM netstats.status_messages m ORDER BY m.channel_id
 $$;
 REVOKE ALL ON FUNCTION public.netstats_status_messages()

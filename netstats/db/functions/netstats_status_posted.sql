@@ -1,4 +1,5 @@
--- The bot posted (or edited) channel `channel_id`'s status message `message_id` just now.
+-- The bot posted (or edited) channel `channel_id`'s status message `message_id` just now:
+-- its claim ends and its failures are forgotten.
 -- False when that channel has no status message any more.
 CREATE FUNCTION public.netstats_status_posted(channel_id bigint, message_id bigint)
 RETURNS boolean
@@ -7,7 +8,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
   WITH done AS (
     UPDATE netstats.status_messages m
-       SET message_id = netstats_status_posted.message_id, edited_at = now()
+       SET message_id = netstats_status_posted.message_id, edited_at = now(),
+           claimed_until = NULL, failures = 0, last_error = NULL
      WHERE m.channel_id = netstats_status_posted.channel_id
     RETURNING 1)
   SELECT EXISTS (SELECT FROM done)

@@ -6,7 +6,8 @@ CREATE FUNCTION public.netstats_status_set(
   tz text DEFAULT 'UTC',
   every_s integer DEFAULT 300
 )
-RETURNS TABLE (channel bigint, zone text, every integer, message bigint, edited timestamptz)
+RETURNS TABLE (channel bigint, zone text, every integer, message bigint, edited timestamptz,
+               failures integer, last_error text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -26,7 +27,8 @@ BEGIN
   INSERT INTO netstats.status_messages AS m (channel_id, tz, every_s)
   VALUES (netstats_status_set.channel_id, netstats_status_set.tz, netstats_status_set.every_s)
   ON CONFLICT ON CONSTRAINT status_messages_pkey DO UPDATE SET
-    tz = excluded.tz, every_s = excluded.every_s, edited_at = NULL;  -- shown anew at once
+    tz = excluded.tz, every_s = excluded.every_s, edited_at = NULL,  -- shown anew at once
+    claimed_until = NULL, failures = 0, last_error = NULL;
   RETURN QUERY SELECT * FROM public.netstats_status_messages() x
                 WHERE x.channel = netstats_status_set.channel_id;
 END

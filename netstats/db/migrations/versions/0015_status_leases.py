@@ -1,0 +1,75 @@
+"""A status message is claimed before it is posted, and its failures are kept.
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-06
+
+Several bots on one database (or two copies of one bot while it restarts) each looked for
+status messages that were due and edited them: two could post the same channel's first
+message twice. Now a keeper claims the due messages for a while (netstats_status_claim,
+FOR UPDATE SKIP LOCKED, as alerts are claimed), so each edit is made by one. A failure is
+kept (failures, last_error) for `netstats alerts status` and `/netstats-status list`, and
+the message waits its own pace before the next try instead of hammering Discord.
+
+- netstats.status_messages: claimed_until, failures, last_error (every row keeps its figures
+  and its message).
+
+Downgrade drops the columns and the two new functions and puts back the three function files
+this revision's set changed (0015_set4/, byte for byte those of function set 4).
+"""
+
+import hashlib
+from pathlib import Path
+
+from alembic import op
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+SET4 = Path(__file__).with_name("0015_set4")
+NEW_FUNCTIONS = (
+    "public.netstats_status_claim(integer)",
+    "public.netstats_status_failed(bigint, text)",
+)
+CHANGED = {
+    "netstats_status_messages": "public.netstats_status_messages()",
+    "netstats_status_posted": "public.netstats_status_posted(bigint, bigint)",
+    "netstats_status_set": "public.netstats_status_set(bigint, text, integer)",
+}
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        ALTER TABLE netstats.status_messages
+          ADD COLUMN claimed_until timestamptz,
+          ADD COLUMN failures integer NOT NULL DEFAULT 0 CHECK (failures >= 0),
+          ADD COLUMN last_error text"""
+    )
+
+
+def downgrade() -> None:
+    # psycopg's own connection: function files hold % and several statements each
+    raw = op.get_bind().connection.driver_connection
+    assert raw is not None
+    for function in NEW_FUNCTIONS:
+        raw.execute(f"DROP FUNCTION IF EXISTS {function}")
+        name = function.removeprefix("public.").split("(")[0]
+        raw.execute("DELETE FROM netstats.function_files WHERE name = %s", [name])
+    raw.execute("GRANT CREATE ON SCHEMA public TO netstats_owner")  # as OWN_FUNCTIONS
+    for name, signature in CHANGED.items():
+        sql = (SET4 / f"{name}.sql").read_text()
+        raw.execute(f"DROP FUNCTION IF EXISTS {signature}")
+        raw.execute(sql)
+        raw.execute(
+            "UPDATE netstats.function_files SET sha256 = %s WHERE name = %s",
+            [hashlib.sha256(sql.encode()).hexdigest(), name],
+        )
+        raw.execute(f"ALTER FUNCTION {signature} OWNER TO netstats_owner")
+    raw.execute("REVOKE CREATE ON SCHEMA public FROM netstats_owner")
+    op.execute(
+        "ALTER TABLE netstats.status_messages"
+        " DROP COLUMN claimed_until, DROP COLUMN failures, DROP COLUMN last_error"
+    )
