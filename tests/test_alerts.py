@@ -394,7 +394,17 @@ def test_status_messages_are_set_listed_and_removed_from_the_command_line(dsn, c
         "the bot keeps a status message in channel 3333, edited every 10 min"
     )
     listed = subprocess.run([*run, "list"], env=env, capture_output=True, text=True).stdout
-    assert listed.splitlines()[1].split() == ["3333", "Asia/Tokyo", "10", "min", "—", "—"]
+    assert listed.splitlines()[1].split() == [
+        "3333", "Asia/Tokyo", "10", "min", "—", "—", "not", "posted", "yet"
+    ]  # fmt: skip
+    conn.execute("SELECT netstats_status_failed(3333, 'Discord answered 403: Missing Access')")
+    shown = subprocess.run(
+        [sys.executable, "-m", "netstats.cli", "alerts", "status"],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    (line,) = [x for x in shown.split("status messages (kept by the bot)\n")[1].splitlines()
+               if x.startswith("3333")]  # fmt: skip
+    assert line.endswith("failed 1 time: Discord answered 403: Missing Access")
     bad = subprocess.run([*run, "add", "3333", "--every", "0"], env=env, capture_output=True,
                          text=True)  # fmt: skip
     assert bad.returncode == 2 and "every_s: expected 60 to 86400 seconds" in bad.stderr

@@ -18,7 +18,7 @@ def add(commands: Commands) -> None:
     alerts.set_defaults(run=run)
     alerts_commands = alerts.add_subparsers(dest="alerts_command")
     status_ = alerts_commands.add_parser(
-        "status", help="the latest alerts and digests, and their delivery"
+        "status", help="the latest alerts, digests and status messages, and their delivery"
     )
     status_.set_defaults(run=status)
 
@@ -55,13 +55,15 @@ def run(args: argparse.Namespace) -> None:
 
 
 def status(args: argparse.Namespace) -> None:
-    from netstats.cli.render import alert_table, digest_table
+    from netstats.cli.render import alert_table, digest_table, status_table
     from netstats.reader import Reader
 
-    async def work(reader: Reader) -> tuple[list[Any], list[dict[str, Any]]]:
-        return await reader.alerts(50), await reader.digests()
+    async def work(reader: Reader) -> tuple[list[Any], list[dict[str, Any]], list[Any]]:
+        return await reader.alerts(50), await reader.digests(), await reader.status_messages()
 
-    alerts, digests = reading(work, args.verbose)
+    alerts, digests, messages = reading(work, args.verbose)
     print(alert_table(alerts))
     if digests:
         print("\ndigests\n" + digest_table(digests))
+    if messages:
+        print("\nstatus messages (kept by the bot)\n" + status_table(messages))

@@ -554,6 +554,33 @@ def digest_table(rows: list[dict[str, Any]]) -> str:
     )
 
 
+def status_table(rows: list[dict[str, Any]]) -> str:
+    """Each status message, its last edit and the failures since (times in UTC)."""
+    if not rows:
+        return "no status messages: netstats status-message add CHANNEL"
+
+    def state(r: dict[str, Any]) -> str:
+        if not r["failures"]:
+            return "ok" if r["edited"] is not None else "not posted yet"
+        s = "" if r["failures"] == 1 else "s"
+        return f"failed {r['failures']} time{s}: {r['last_error']}"
+
+    return grid(
+        [("channel", "zone", "every", "message", "edited", "state")]
+        + [
+            (
+                str(r["channel"]),
+                r["zone"],
+                f"{r['every'] // 60} min",
+                str(r["message"] or "—"),
+                "—" if r["edited"] is None else f"{_instant(r['edited']):%Y-%m-%d %H:%M} UTC",
+                state(r),
+            )
+            for r in rows
+        ]
+    )
+
+
 def adjustment_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "no corrections: netstats plan adjust NAME BYTES --note WHY"

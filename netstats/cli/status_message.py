@@ -34,17 +34,9 @@ def add_status(args: argparse.Namespace) -> None:
 
 
 def list_status(args: argparse.Namespace) -> None:
-    from netstats.cli.render import grid
+    from netstats.cli.render import status_table
 
-    rows = reading(lambda r: r.status_messages(), args.verbose)
-    if not rows:
-        print("no status messages: netstats status-message add CHANNEL")
-        return
-    print(grid([("channel", "zone", "every", "message", "edited")] + [
-        (str(r["channel"]), r["zone"], f"{r['every'] // 60} min", str(r["message"] or "—"),
-         str(r["edited"] or "—"))
-        for r in rows
-    ]))  # fmt: skip
+    print(status_table(reading(lambda r: r.status_messages(), args.verbose)))
 
 
 def remove(args: argparse.Namespace) -> None:
