@@ -420,9 +420,13 @@ class Deliverer:
     """Claims due alerts and hands each to `post`; tells the database what became of it."""
 
     def __init__(
-        self, reader: Reader, post: Callable[[Alert], Awaitable[None]], every_s: float = EVERY_S
+        self,
+        reader: Reader,
+        post: Callable[[Alert], Awaitable[None]],
+        every_s: float = EVERY_S,
+        routed: bool | None = None,  # which alerts it takes (Reader.alerts_claim)
     ) -> None:
-        self.reader, self.post, self.every_s = reader, post, every_s
+        self.reader, self.post, self.every_s, self.routed = reader, post, every_s, routed
         self.broken: str | None = None
 
     async def once(self, at: datetime | None = None) -> int:
@@ -430,7 +434,7 @@ class Deliverer:
         if self.broken:
             return 0
         delivered = 0
-        while claimed := await self.reader.alerts_claim(BATCH, at):
+        while claimed := await self.reader.alerts_claim(BATCH, at, self.routed):
             for n, alert in enumerate(claimed):
                 try:
                     await self.post(alert)

@@ -403,8 +403,13 @@ class Reader:
         (row,) = await self._call("netstats_status_delete", {"channel_id": channel_id})
         return bool(row["netstats_status_delete"])
 
-    async def alerts_claim(self, max: int = 20, at: datetime | None = None) -> list[Alert]:
-        rows = await self._call("netstats_alerts_claim", {"max": max, "at": at})
+    async def alerts_claim(
+        self, max: int = 20, at: datetime | None = None, routed: bool | None = None
+    ) -> list[Alert]:
+        """Leases due alerts; `routed` False: only the default channel's, True: only those
+        that name their own channel (a digest's), None: all."""
+        args = {"max": max, "at": at, "routed": routed}
+        rows = await self._call("netstats_alerts_claim", args)
         return [_typed(Alert, row) for row in rows]
 
     async def alerts_done(self, ids: list[int], error: str | None = None) -> int:

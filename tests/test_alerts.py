@@ -359,11 +359,16 @@ def test_a_digest_reaches_the_webhook_once_with_the_periods_figures(dsn, conn):
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert added.stdout.splitlines()[1].split()[:3] == ["daily", "day", "Asia/Kolkata"]
+    # one for a channel of its own (/netstats-digest add): the bot's to post, not the webhook's
+    subprocess.run([*netstats, "add", "elsewhere", "--period", "day", "--channel", "3334"],
+                   env=env, check=True, capture_output=True)  # fmt: skip
     conn.execute("UPDATE netstats.digests SET created_at = %s", [yesterday])  # set a day ago
     with serve() as (url, hook):
         for _ in range(2):
             assert alerts(dsn, "--once", NETSTATS_DISCORD_WEBHOOK=url).returncode == 0
     (posted,) = hook.delivered
+    states = set(conn.execute("SELECT quota, state FROM netstats_alerts()").fetchall())
+    assert states == {("daily", "delivered"), ("elsewhere", "pending")}  # (1 or 2 UTC days)
     start, end = int(yesterday.timestamp()), int(midnight.timestamp())
     assert posted["title"] == "Traffic yesterday · daily"
     assert posted["description"].startswith(f"<t:{start}:f> → <t:{end}:f>")

@@ -106,14 +106,16 @@ class NetStats(commands.Cog):
         self.reader = await open_reader(find_database())
         if self.settings.agent_in_bot:
             await self._start_agent()
-        if self.settings.alert_channel is not None:
-            self.alerts_task = asyncio.create_task(self._deliver_alerts())
+        self.alerts_task = asyncio.create_task(self._deliver_alerts())
         self.status_task = asyncio.create_task(self._keep_status())
 
     async def cog_unload(self) -> None:
         if self.alerts_task is not None:
-            self.alerts_stop.set()
-            await self.alerts_task
+            self.alerts_stop.set()  # a pass in flight ends; one still waiting for Discord is cancelled
+            if not self.bot.is_ready():
+                self.alerts_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.alerts_task
         if self.status_task is not None:  # (maybe still waiting for Discord: cancelled)
             self.status_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -273,15 +275,20 @@ class NetStats(commands.Cog):
         else:
             await interaction.response.send_message(message, ephemeral=True)
 
-    # Alerts (NETSTATS_ALERT_CHANNEL): the database raises them; the bot posts them, in the
-    # language of the channel's server, as `netstats alerts` does to a webhook.
+    # Alerts (NETSTATS_ALERT_CHANNEL) and digests (their own channel, or that one): the
+    # database raises them; the bot posts them, in the language of the channel's server, as
+    # `netstats alerts` does to a webhook.
 
     async def _deliver_alerts(self) -> None:
         from netstats.alerts import Deliverer
 
         await self.bot.wait_until_ready()  # the channel comes from Discord
         assert self.reader is not None
-        deliverer = Deliverer(self.reader, self._post_alert, self.settings.alerts_every_s)
+        # without a default channel (NETSTATS_ALERT_CHANNEL), only what names its own: a
+        # digest set with /netstats-digest (the rest waits for a webhook deliverer)
+        routed = None if self.settings.alert_channel is not None else True
+        every_s = self.settings.alerts_every_s
+        deliverer = Deliverer(self.reader, self._post_alert, every_s, routed)
         await deliverer.run(self.alerts_stop)
 
     async def _keep_status(self) -> None:

@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> None:
     post = webhook_post(settings.webhook, settings.lang, settings.tz)
 
     async def deliver(reader: Reader) -> None:
-        deliverer = Deliverer(reader, post, settings.every_s)
+        # a digest set for a channel of its own is the bot's to post there
+        deliverer = Deliverer(reader, post, settings.every_s, routed=False)
         if args.once:
             await deliverer.once()
             if deliverer.broken:

@@ -84,8 +84,11 @@ def interaction_data(
     permissions: int = MANAGE_GUILD,
     guild_id: int | None = GUILD_ID,
     kind: int = 2,
+    command: str = "netstats",
+    resolved: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The interaction payload Discord sends when someone runs /netstats."""
+    """The interaction payload Discord sends when someone runs /netstats (or `command`; a
+    subcommand is an option of type 1 holding its own options)."""
     data: dict[str, Any] = {
         "id": str(next(ids)),
         "application_id": str(APP_ID),
@@ -94,12 +97,21 @@ def interaction_data(
         "version": 1,
         "locale": locale,
         "channel_id": "3333",
+        "channel": {
+            "id": "3333",
+            "type": 0,
+            "name": "alerts",
+            "guild_id": str(GUILD_ID),
+            "position": 0,
+        },  # fmt: skip
         "app_permissions": str((1 << 53) - 1),
         "entitlements": [],
         "attachment_size_limit": 8 * 1024 * 1024,
         "authorizing_integration_owners": {},
-        "data": {"id": "4444", "name": "netstats", "type": 1, "options": options or []},
+        "data": {"id": "4444", "name": command, "type": 1, "options": options or []},
     }
+    if resolved is not None:
+        data["data"]["resolved"] = resolved
     user = {
         "id": "5555",
         "username": "admin",

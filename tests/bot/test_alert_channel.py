@@ -19,7 +19,7 @@ from netstats.units import human_bytes
 from tests.conftest import create_database
 from tests.db.support import every, ingest
 from tests.support.clock import noon_zone
-from tests.support.discord_server import ALERT_CHANNEL, GUILD_ID, FakeDiscord
+from tests.support.discord_server import ALERT_CHANNEL, DIGEST_CHANNEL, GUILD_ID, FakeDiscord
 from tests.support.embed_picture import draw
 
 MB = 10**6
@@ -140,6 +140,47 @@ def test_the_bot_posts_a_digest_in_its_servers_language(monkeypatch, clusters, t
     assert fields["送信"].splitlines() == ["30 MB", "前の期間は 0"]
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT state FROM netstats_alerts()").fetchall() == [("delivered",)]
+
+
+def test_a_digest_set_for_its_own_channel_is_posted_there_by_a_bot_without_an_alert_channel(
+    monkeypatch, clusters, tmp_path
+):
+    """/netstats-digest names a channel: the bot posts the digest there even with no
+    NETSTATS_ALERT_CHANNEL, and leaves the alerts meant for the default channel waiting (for
+    a webhook deliverer, or until that channel is set)."""
+    dsn = create_database(clusters["pg15"], "digest_routed")
+    db.upgrade(dsn)
+    now = datetime.now(UTC).replace(microsecond=0)
+    midnight = now.replace(hour=0, minute=0, second=0)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ingest(conn, every(midnight - timedelta(hours=5), 30, step_s=60, sent=MB, recv=MB))
+        ingest(conn, every(now - timedelta(minutes=10), 60, sent=2 * MB, recv=MB))
+        conn.execute("SELECT netstats_digest_set('daily', 'day', 'UTC', %s)", [DIGEST_CHANNEL])
+        conn.execute("UPDATE netstats.digests SET created_at = %s", [midnight - timedelta(days=1)])
+        conn.execute(
+            "SELECT netstats_quota_set('plan', %s, 'day', thresholds => '{100}', tz => %s)",
+            [10 * MB, noon_zone(now)],
+        )
+    monkeypatch.setenv("NETSTATS_DATABASE_URL", dsn)
+    monkeypatch.setenv("NETSTATS_ALERTS_EVERY", "1")
+    for name in ("SUPABASE_URL", "NETSTATS_DISCORD_GUILDS", "NETSTATS_AGENT_IN_BOT",
+                 "NETSTATS_ALERT_CHANNEL"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+
+    async def main() -> list:
+        fake = FakeDiscord(locale="en-US")
+        async with bot_against(fake, monkeypatch, tmp_path):
+            await fake.wait_for(lambda r: r.method == "POST" and r.path.endswith("/messages"))
+            await asyncio.sleep(2.5)  # two more passes: nothing else is posted
+            return [r for r in fake.requests if r.method == "POST" and "/channels/" in r.path]
+
+    (posted,) = asyncio.run(main())
+    assert posted.path == f"/channels/{DIGEST_CHANNEL}/messages"
+    assert posted.payload["embeds"][0]["title"] == "Traffic yesterday · daily"
+    with psycopg.connect(dsn) as conn:
+        states = dict(conn.execute("SELECT kind, state FROM netstats_alerts()").fetchall())
+    assert states == {"digest": "delivered", "quota_threshold": "pending",
+                      "quota_projection": "pending"}  # fmt: skip
 
 
 def test_a_status_message_is_edited_in_place_and_posted_again_once_deleted(

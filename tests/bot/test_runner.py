@@ -35,7 +35,7 @@ def test_the_runner_loads_the_extension_and_syncs_to_one_server(monkeypatch, dsn
     monkeypatch.setenv("NETSTATS_DATABASE_URL", dsn)
     ((method, path, payload),) = start(monkeypatch, tmp_path)
     assert (method, path) == ("PUT", f"/applications/{APP_ID}/guilds/777/commands")
-    assert [c["name"] for c in payload] == ["netstats"]
+    assert [c["name"] for c in payload] == ["netstats", "netstats-digest", "netstats-status"]
     assert payload[0]["description_localizations"] == {
         "ja": "このボットのホストの送受信量を表示します"
     }

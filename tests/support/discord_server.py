@@ -19,6 +19,8 @@ from aiohttp import WSMsgType, web
 APP_ID = 1111
 GUILD_ID = 2222
 ALERT_CHANNEL = 3333
+DIGEST_CHANNEL = 3334  # a second text channel in the same server
+CHANNELS = (ALERT_CHANNEL, DIGEST_CHANNEL)
 BOT_USER = {
     "id": str(APP_ID),
     "username": "netstats",
@@ -125,7 +127,7 @@ class FakeDiscord:
         async with self.arrived:
             self.requests.append(Request(request.method, path, payload, files))
             self.arrived.notify_all()
-        edit = re.fullmatch(rf"/channels/{ALERT_CHANNEL}/messages/(\d+)", path)
+        edit = re.fullmatch(rf"/channels/(?:{ALERT_CHANNEL}|{DIGEST_CHANNEL})/messages/(\d+)", path)
         if request.method == "PATCH" and edit and self.throttle > 0:
             self.throttle -= 1  # Discord's 429, as it sends one
             body = {"message": "You are being rate limited.", "retry_after": 0.2, "global": False}
@@ -184,7 +186,7 @@ class FakeDiscord:
             return callback_answer(path.split("/")[2], payload)
         if method in ("POST", "PATCH") and path.startswith("/webhooks/"):
             return message()
-        if method == "POST" and path == f"/channels/{ALERT_CHANNEL}/messages":
+        if method == "POST" and path in {f"/channels/{c}/messages" for c in CHANNELS}:
             return {**message(), "embeds": payload.get("embeds", [])}
         return None
 
@@ -241,12 +243,15 @@ class FakeDiscord:
                         "members": [],
                         "channels": [
                             {
-                                "id": str(ALERT_CHANNEL),
+                                "id": str(channel),
                                 "type": 0,
-                                "name": "alerts",
-                                "position": 0,
+                                "name": name,
+                                "position": n,
                                 "permission_overwrites": [],
                             }
+                            for n, (channel, name) in enumerate(
+                                [(ALERT_CHANNEL, "alerts"), (DIGEST_CHANNEL, "digests")]
+                            )
                         ],
                         "roles": [
                             {

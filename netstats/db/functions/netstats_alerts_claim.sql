@@ -1,9 +1,13 @@
 -- Raises what is due, then leases up to `max` undelivered alerts for 5 minutes, oldest
 -- first, to this caller only: concurrent claimers skip each other's rows. An alert comes
 -- back when its lease runs out, or at once after netstats_alerts_done with an error.
+-- `routed`: null takes every alert; false only those for the default channel (a webhook
+-- posts there); true only those that name their own channel (a digest set for one: the bot
+-- posts there, also when it has no default channel).
 CREATE FUNCTION public.netstats_alerts_claim(
   max integer DEFAULT 20,
-  at timestamptz DEFAULT now()
+  at timestamptz DEFAULT now(),
+  routed boolean DEFAULT NULL
 )
 RETURNS TABLE (
   id bigint, kind text, quota text, host text, iface text, threshold integer, facts jsonb,
@@ -29,6 +33,8 @@ BEGIN
   WITH due AS (
     SELECT a.id FROM netstats.alerts a
      WHERE a.delivered_at IS NULL AND (a.leased_until IS NULL OR a.leased_until <= upto)
+       AND (netstats_alerts_claim.routed IS NULL
+            OR netstats_alerts_claim.routed = (a.facts ->> 'channel_id' IS NOT NULL))
      ORDER BY a.id
      LIMIT netstats_alerts_claim.max
      FOR UPDATE SKIP LOCKED
@@ -41,6 +47,6 @@ BEGIN
             a.attempts, a.last_error;
 END
 $$;
-REVOKE ALL ON FUNCTION public.netstats_alerts_claim(integer, timestamptz)
+REVOKE ALL ON FUNCTION public.netstats_alerts_claim(integer, timestamptz, boolean)
   FROM PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader;
-GRANT EXECUTE ON FUNCTION public.netstats_alerts_claim(integer, timestamptz) TO service_role;
+GRANT EXECUTE ON FUNCTION public.netstats_alerts_claim(integer, timestamptz, boolean) TO service_role;

@@ -1,4 +1,5 @@
-"""A status message is claimed before it is posted, and its failures are kept.
+"""A status message is claimed before it is posted, and its failures are kept; an alert is
+claimed by the deliverer that posts where it goes.
 
 Revision ID: 0015
 Revises: 0014
@@ -11,10 +12,15 @@ FOR UPDATE SKIP LOCKED, as alerts are claimed), so each edit is made by one. A f
 kept (failures, last_error) for `netstats alerts status` and `/netstats-status list`, and
 the message waits its own pace before the next try instead of hammering Discord.
 
+A digest set for a channel of its own (`/netstats-digest add`) is the bot's to post there:
+netstats_alerts_claim takes `routed`, so a webhook deliverer leaves such alerts alone, and a
+bot without a default channel (NETSTATS_ALERT_CHANNEL) still posts them. (No table change
+for this: the channel is in the alert's facts.)
+
 - netstats.status_messages: claimed_until, failures, last_error (every row keeps its figures
   and its message).
 
-Downgrade drops the columns and the two new functions and puts back the three function files
+Downgrade drops the columns and the two new functions and puts back the four function files
 this revision's set changed (0015_set4/, byte for byte those of function set 4).
 """
 
@@ -33,11 +39,12 @@ NEW_FUNCTIONS = (
     "public.netstats_status_claim(integer)",
     "public.netstats_status_failed(bigint, text)",
 )
-CHANGED = {
-    "netstats_status_messages": "public.netstats_status_messages()",
-    "netstats_status_posted": "public.netstats_status_posted(bigint, bigint)",
-    "netstats_status_set": "public.netstats_status_set(bigint, text, integer)",
-}
+CHANGED = (  # each name is one function: dropped and owned by name
+    "netstats_alerts_claim",
+    "netstats_status_messages",
+    "netstats_status_posted",
+    "netstats_status_set",
+)
 
 
 def upgrade() -> None:
@@ -59,15 +66,15 @@ def downgrade() -> None:
         name = function.removeprefix("public.").split("(")[0]
         raw.execute("DELETE FROM netstats.function_files WHERE name = %s", [name])
     raw.execute("GRANT CREATE ON SCHEMA public TO netstats_owner")  # as OWN_FUNCTIONS
-    for name, signature in CHANGED.items():
+    for name in CHANGED:
         sql = (SET4 / f"{name}.sql").read_text()
-        raw.execute(f"DROP FUNCTION IF EXISTS {signature}")
+        raw.execute(f"DROP FUNCTION IF EXISTS public.{name}")
         raw.execute(sql)
         raw.execute(
             "UPDATE netstats.function_files SET sha256 = %s WHERE name = %s",
             [hashlib.sha256(sql.encode()).hexdigest(), name],
         )
-        raw.execute(f"ALTER FUNCTION {signature} OWNER TO netstats_owner")
+        raw.execute(f"ALTER FUNCTION public.{name} OWNER TO netstats_owner")
     raw.execute("REVOKE CREATE ON SCHEMA public FROM netstats_owner")
     op.execute(
         "ALTER TABLE netstats.status_messages"
