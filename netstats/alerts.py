@@ -333,6 +333,23 @@ def digest(
     }
 
 
+PICTURE = "netstats.png"  # the attachment's name, which the embed's image points at
+
+
+async def picture(reader: Reader, alert: Alert) -> bytes | None:
+    """A digest's chart (the one /netstats sends) of its period; None for other alerts, an
+    empty period, or without the `chart` extra."""
+    if alert.kind != "digest":
+        return None
+    from netstats import chart
+    from netstats.reader import Scope
+
+    f = alert.facts
+    start, end = (datetime.fromisoformat(f[k]) for k in ("period_start", "period_end"))
+    title = f"{f['digest']} · {start.astimezone(ZoneInfo(f['tz'])):%Y-%m-%d} ({f['tz']})"
+    return await chart.window_png(reader, Scope(tz=f["tz"]), start, end, title)
+
+
 class Broken(Exception):
     """The destination refuses for good (a deleted webhook): stop sending to it."""
 
@@ -352,18 +369,24 @@ class Webhook:
     def __repr__(self) -> str:
         return "Webhook(…)"
 
-    async def send(self, message: dict[str, Any]) -> None:
-        await asyncio.to_thread(self._send, message)
+    async def send(self, message: dict[str, Any], png: bytes | None = None) -> None:
+        await asyncio.to_thread(self._send, message, png)
 
-    def _send(self, message: dict[str, Any]) -> None:
-        body = json.dumps({"embeds": [message], "allowed_mentions": {"parse": []}}).encode()
+    def _send(self, message: dict[str, Any], png: bytes | None = None) -> None:
+        payload = {"embeds": [message], "allowed_mentions": {"parse": []}}
+        if png is None:
+            body, kind = json.dumps(payload).encode(), "application/json"
+        else:  # the picture as an attachment, which the embed's image names
+            message["image"] = {"url": f"attachment://{PICTURE}"}
+            payload["attachments"] = [{"id": 0, "filename": PICTURE}]
+            body, kind = _multipart(payload, png)
         for attempt in range(TRIES):
             if (wait := self.not_before - time.monotonic()) > 0:
                 time.sleep(wait)
             request = urllib.request.Request(
                 f"{self.url}?wait=true",
                 data=body,
-                headers={"Content-Type": "application/json", "User-Agent": "netstats"},
+                headers={"Content-Type": kind, "User-Agent": "netstats"},
             )
             try:
                 with urllib.request.urlopen(request, timeout=15) as response:
@@ -402,6 +425,22 @@ class Webhook:
         if headers.get("X-RateLimit-Remaining") == "0":
             after = float(headers.get("X-RateLimit-Reset-After") or 0)
             self.not_before = max(self.not_before, time.monotonic() + after)
+
+
+def _multipart(payload: dict[str, Any], png: bytes) -> tuple[bytes, str]:
+    """multipart/form-data as Discord takes a message with a file: the JSON in payload_json,
+    the file in files[0]."""
+    boundary = f"netstats-{random.getrandbits(64):016x}"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="payload_json"\r\n'
+        f"Content-Type: application/json\r\n\r\n".encode()
+        + json.dumps(payload).encode(),
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files[0]"; '
+        f'filename="{PICTURE}"\r\nContent-Type: image/png\r\n\r\n'.encode()
+        + png,
+    ]
+    body = b"\r\n".join(parts) + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def _retry_after(answer: urllib.error.HTTPError) -> float:
@@ -472,10 +511,14 @@ def _what(alert: Alert) -> str:
     return f"'{alert.quota}'" + (f" {alert.threshold}%" if alert.threshold else "")
 
 
-def webhook_post(url: str, lang: str, tz: str) -> Callable[[Alert], Awaitable[None]]:
+def webhook_post(
+    url: str, lang: str, tz: str, reader: Reader | None = None
+) -> Callable[[Alert], Awaitable[None]]:
+    """Posts each alert to the webhook; with a reader, a digest carries its chart."""
     hook = Webhook(url)
 
     async def post(alert: Alert) -> None:
-        await hook.send(embed(alert, lang, tz))
+        png = None if reader is None else await picture(reader, alert)
+        await hook.send(embed(alert, lang, tz), png)
 
     return post

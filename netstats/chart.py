@@ -20,9 +20,18 @@ async def period_png(reader: Reader, scope: Scope, totals: Totals) -> bytes | No
     if totals.period_start is None or totals.samples == 0:
         return None
     end = min(totals.period_end, scope.at or datetime.now(UTC))
-    step = history_step(end - totals.period_start)
-    buckets = await reader.series(scope, totals.period_start, end, step)
-    return await asyncio.to_thread(render, buckets, scope.tz, f"{scope.period} ({scope.tz})")
+    return await window_png(reader, scope, totals.period_start, end, f"{scope.period} ({scope.tz})")
+
+
+async def window_png(
+    reader: Reader, scope: Scope, start: datetime, end: datetime, title: str
+) -> bytes | None:
+    """The chart of [start, end) in the scope's zone (bars as period_png's); None when
+    nothing was measured in it or matplotlib is not installed."""
+    buckets = await reader.series(scope, start, end, history_step(end - start))
+    if not any(b.bytes_sent or b.bytes_recv for b in buckets):
+        return None
+    return await asyncio.to_thread(render, buckets, scope.tz, title)
 
 
 def render(buckets: list[Bucket], tz: str, title: str) -> bytes | None:

@@ -367,6 +367,11 @@ def test_a_digest_reaches_the_webhook_once_with_the_periods_figures(dsn, conn):
         for _ in range(2):
             assert alerts(dsn, "--once", NETSTATS_DISCORD_WEBHOOK=url).returncode == 0
     (posted,) = hook.delivered
+    (sent,) = [x for x in hook.seen if x.status < 300]
+    # the chart /netstats sends, attached and shown as the embed's image
+    assert posted["image"] == {"url": "attachment://netstats.png"}
+    assert sent.files["netstats.png"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert sent.payload["attachments"] == [{"id": 0, "filename": "netstats.png"}]
     states = set(conn.execute("SELECT quota, state FROM netstats_alerts()").fetchall())
     assert states == {("daily", "delivered"), ("elsewhere", "pending")}  # (1 or 2 UTC days)
     start, end = int(yesterday.timestamp()), int(midnight.timestamp())
@@ -378,7 +383,7 @@ def test_a_digest_reaches_the_webhook_once_with_the_periods_figures(dsn, conn):
     assert fields["Sent"].splitlines()[0] == human_bytes(day["bytes_sent"]) == "120 MB"
     assert fields["Sent"].splitlines()[1] == "+100.0% against the period before"
     assert fields["Top hosts"] == f"bot-1 · {human_bytes(day['bytes_total'])}"
-    assert draw(posted, "digest.png").stat().st_size > 5_000
+    assert draw(posted, "digest.png", sent.files["netstats.png"]).stat().st_size > 5_000
     listed = subprocess.run([*netstats, "list"], env=env, capture_output=True, text=True)
     assert f"{yesterday:%Y-%m-%d %H:%M} UTC" in listed.stdout  # its latest period, delivered
     shown = subprocess.run(

@@ -299,7 +299,7 @@ class NetStats(commands.Cog):
         await StatusKeeper(self.bot, self.reader, self.settings.status_tick_s).run(asyncio.Event())
 
     async def _post_alert(self, alert: Alert) -> None:
-        from netstats.alerts import Broken, Failed, embed
+        from netstats.alerts import PICTURE, Broken, Failed, embed, picture
 
         # a digest may name its own channel (netstats_digest_set)
         channel_id = alert.facts.get("channel_id") or self.settings.alert_channel
@@ -311,7 +311,13 @@ class NetStats(commands.Cog):
             guild = getattr(channel, "guild", None)
             lang = language(guild.preferred_locale if guild else None)
             message = discord.Embed.from_dict(embed(alert, lang, self.settings.tz))
-            await channel.send(embed=message)
+            assert self.reader is not None
+            png = await picture(self.reader, alert)  # a digest's chart
+            if png is None:
+                await channel.send(embed=message)
+            else:
+                message.set_image(url=f"attachment://{PICTURE}")
+                await channel.send(embed=message, file=discord.File(io.BytesIO(png), PICTURE))
         except (discord.NotFound, discord.Forbidden) as exc:
             raise Broken(
                 f"cannot post to the alert channel {channel_id} (NETSTATS_ALERT_CHANNEL): "

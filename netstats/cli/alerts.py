@@ -36,9 +36,10 @@ def run(args: argparse.Namespace) -> None:
             "NETSTATS_DISCORD_WEBHOOK is not set: create a webhook in the channel's settings "
             "(Integrations → Webhooks) and set it, or let the bot post (NETSTATS_ALERT_CHANNEL)"
         )
-    post = webhook_post(settings.webhook, settings.lang, settings.tz)
 
     async def deliver(reader: Reader) -> None:
+        assert settings.webhook is not None
+        post = webhook_post(settings.webhook, settings.lang, settings.tz, reader)
         # a digest set for a channel of its own is the bot's to post there
         deliverer = Deliverer(reader, post, settings.every_s, routed=False)
         if args.once:

@@ -124,14 +124,17 @@ def test_the_bot_posts_a_digest_in_its_servers_language(monkeypatch, clusters, t
     for name in ("SUPABASE_URL", "NETSTATS_DISCORD_GUILDS", "NETSTATS_AGENT_IN_BOT"):
         monkeypatch.delenv(name, raising=False)
 
-    async def main() -> dict:
+    async def main() -> Any:
         fake = FakeDiscord(locale="ja")
         posts = f"/channels/{ALERT_CHANNEL}/messages"
         async with bot_against(fake, monkeypatch, tmp_path):
             posted = await fake.wait_for(lambda r: r.method == "POST" and r.path == posts)
-            return posted.payload
+            return posted
 
-    (embed,) = asyncio.run(main())["embeds"]
+    posted = asyncio.run(main())
+    (embed,) = posted.payload["embeds"]
+    assert posted.files == ["netstats.png"]  # the period's chart, as /netstats sends one
+    assert embed["image"]["url"] == "attachment://netstats.png"
     assert embed["title"] == "昨日の通信量 · daily"
     assert embed["description"].startswith(
         f"<t:{int(yesterday.timestamp())}:f> → <t:{int(midnight.timestamp())}:f>"
