@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from bench import agent, dashboard, datasets, plans, quotas
+from bench import agent, dashboard, datasets, metrics, plans, quotas
 from netstats import db
 from netstats.db.cluster import SYSTEM_PG15, start_cluster
 from tests.support.postgrest import serve
@@ -397,6 +397,8 @@ def main() -> None:
                     plans.host_names(hosts_c)[:10],
                 ),
             ]
+            print("measuring Prometheus scrapes of /metrics …", flush=True)
+            metrics_lines = metrics.report(dsns["fleet"], hosts_c, 10 if args.quick else 30)
             print(f"measuring the dashboard with {dashboard.STREAMS} live charts …", flush=True)
             dashboard_lines = dashboard.report(
                 dsns["dashboard"], seconds=5 if args.quick else dashboard.SECONDS
@@ -458,6 +460,10 @@ def main() -> None:
             "## Plans (client round trip included)",
             "",
             *plan_lines,
+            "",
+            "## Prometheus scrapes of /metrics (`netstats dashboard`, one scrape a second)",
+            "",
+            *metrics_lines,
             "",
             "## Storage per interface-year (1-host data set, indexes included)",
             "",

@@ -374,6 +374,12 @@ class Reader:
         (row,) = await self._call("netstats_digest_delete", {"name": name})
         return bool(row["netstats_digest_delete"])
 
+    async def series_totals(self, period: str, tz: str, by: str = "series") -> list[dict[str, Any]]:
+        """Sent and received of a period by series or host ('all': with the last sample),
+        in one call whatever the number of hosts."""
+        args = {"period": period, "tz": tz, "by": by}
+        return await self._call("netstats_series_totals", args)
+
     async def status(self, tz: str) -> list[dict[str, Any]]:
         """Each host for a status message: last sample, silent since, today's and the cycle's."""
         return await self._call("netstats_status", {"tz": tz})

@@ -290,6 +290,14 @@ def create_app(settings: DashboardSettings) -> Starlette:
             [{k: _json(v) for k, v in asdict(s).items()} for s in await reader.hosts()]
         )
 
+    async def metrics(request: Request) -> Response:
+        """For Prometheus (netstats/dashboard/metrics.py): behind the same gate as /api/*."""
+        from netstats.dashboard.metrics import CONTENT_TYPE, exposition
+
+        return Response(
+            await exposition(reader, settings.tz), headers={"Content-Type": CONTENT_TYPE}
+        )
+
     async def page(request: Request) -> Response:
         return FileResponse(STATIC / "index.html")
 
@@ -378,6 +386,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
             Route("/api/live", live),
             Route("/api/stream", stream),
             Route("/api/hosts", hosts),
+            Route("/metrics", metrics),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(Gate)],

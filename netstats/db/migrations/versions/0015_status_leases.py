@@ -38,6 +38,7 @@ SET4 = Path(__file__).with_name("0015_set4")
 NEW_FUNCTIONS = (
     "public.netstats_status_claim(integer)",
     "public.netstats_status_failed(bigint, text)",
+    "public.netstats_series_totals(text, text, text)",
 )
 CHANGED = (  # each name is one function: dropped and owned by name
     "netstats_alerts_claim",
