@@ -162,3 +162,23 @@ def _try(query, promql):
         return query(promql)
     except (httpx.HTTPError, KeyError, ValueError):
         return None  # Prometheus still starting
+
+
+def test_label_values_are_escaped_as_the_format_requires():
+    """A plan's name is free text: quotes, backslashes and newlines survive the round trip
+    through prometheus-client's own parser."""
+    from netstats.dashboard.metrics import render
+    from netstats.reader import Percentile, Plan
+
+    name = 'say "hi" \\ twice\nplease'
+    plan = Plan(**{f: None for f in Plan.__dataclass_fields__} | {
+        "name": name, "basis": "total", "tz": "UTC", "used_bytes": 7, "adjust_bytes": 0,
+        "cycle_start": datetime(2026, 12, 1, tzinfo=UTC), "cycle_end": datetime(2027, 1, 1, tzinfo=UTC),
+        "thresholds": [], "thresholds_crossed": [],
+    })  # fmt: skip
+    none = Percentile(None, datetime(2026, 12, 6, tzinfo=UTC), 300, 0, 0, None, None, None, None)
+    text = render([], {"today": [], "month": []}, [plan], none, datetime.now(UTC))
+    (used,) = [
+        f for f in text_string_to_metric_families(text) if f.name == "netstats_plan_used_bytes"
+    ]
+    assert [(s.labels["plan"], s.value) for s in used.samples] == [(name, 7)]

@@ -19,6 +19,7 @@ for this: the channel is in the alert's facts.)
 
 - netstats.status_messages: claimed_until, failures, last_error (every row keeps its figures
   and its message).
+- Function set 5 also brings netstats_series_totals (issue 32, /metrics): no table change.
 
 Downgrade drops the columns and the two new functions and puts back the four function files
 this revision's set changed (0015_set4/, byte for byte those of function set 4).
