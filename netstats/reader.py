@@ -374,6 +374,11 @@ class Reader:
         (row,) = await self._call("netstats_digest_delete", {"name": name})
         return bool(row["netstats_digest_delete"])
 
+    async def fleet(self, tz: str) -> list[dict[str, Any]]:
+        """Each host: last sample, silent since, today's and the month's bytes, its share of
+        the fleet's month and its busiest interface (netstats_fleet)."""
+        return await self._call("netstats_fleet", {"tz": tz})
+
     async def series_totals(self, period: str, tz: str, by: str = "series") -> list[dict[str, Any]]:
         """Sent and received of a period by series or host ('all': with the last sample),
         in one call whatever the number of hosts."""

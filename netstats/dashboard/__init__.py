@@ -12,6 +12,9 @@ JSON endpoints (all GET, all read through the SQL API with bind parameters):
                                                           NETSTATS_COMMIT_MBITS as the commit
     /api/top?period=…&tz=…&host=&iface=&by=day            netstats_top, 10 rows
     /api/hosts                                            netstats_hosts
+    /api/fleet?tz=                                        netstats_fleet: each host today and
+                                                          this month, with the plans counting it
+    /metrics                                              for Prometheus (dashboard/metrics.py)
     /api/stream?host=&iface=                              Server-Sent Events: /api/live's
                                                           answer again after each ingest
 """
@@ -290,6 +293,29 @@ def create_app(settings: DashboardSettings) -> Starlette:
             [{k: _json(v) for k, v in asdict(s).items()} for s in await reader.hosts()]
         )
 
+    async def fleet(request: Request) -> Response:
+        """The fleet overview: a row per host as netstats_fleet summed it, with each plan
+        that counts the host (its name, used ratio and whether it alarms)."""
+        tz = _text(request.query_params, "tz") or settings.tz
+        rows, plans = await asyncio.gather(reader.fleet(tz), reader.plans(Scope(tz=tz)))
+
+        def counting(host: str) -> list[dict[str, Any]]:
+            return [
+                {"name": p.name, "used_ratio": p.used_ratio, "alarm": p.alarming}
+                for p in plans
+                if p.covers(Scope(host=host, iface=p.iface))
+            ]
+
+        return JSONResponse(
+            [
+                {
+                    **{k: int(v) if isinstance(v, Decimal) else _json(v) for k, v in r.items()},
+                    "plans": counting(r["host"]),
+                }
+                for r in rows
+            ]
+        )
+
     async def metrics(request: Request) -> Response:
         """For Prometheus (netstats/dashboard/metrics.py): behind the same gate as /api/*."""
         from netstats.dashboard.metrics import CONTENT_TYPE, exposition
@@ -386,6 +412,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
             Route("/api/live", live),
             Route("/api/stream", stream),
             Route("/api/hosts", hosts),
+            Route("/api/fleet", fleet),
             Route("/metrics", metrics),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

@@ -7,18 +7,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-import psycopg
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from psycopg.rows import dict_row
 
 from netstats.dashboard import DashboardSettings
 from netstats.errors import ConfigError
 from netstats.units import human_bytes, human_rate, money, percent
-from tests.conftest import reset
 from tests.dashboard.server import Server
 from tests.db.support import every, ingest, sample, totals
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.cli import free_port
 from tests.support.clock import TZ, noon_zone
 
@@ -27,24 +24,9 @@ TOKEN = "kQ3v9Zp2Lr7Xw4Nt8Bj6Hd1Fs5Gm0Yc-Ue"
 
 
 @pytest.fixture
-def conn(migrated):
-    with psycopg.connect(migrated["pg15"], autocommit=True) as connection:
-        reset(connection)
-        yield connection
-
-
-@pytest.fixture
 def server(migrated, conn):
     with Server(DashboardSettings(migrated["pg15"], port=free_port(), tz=TZ)) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

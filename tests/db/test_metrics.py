@@ -57,3 +57,37 @@ def test_every_series_reads_as_netstats_totals_reads_it(conn):
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="tz: unknown time zone"):
         read_zone = "SELECT * FROM netstats_series_totals('all', 'Mars/Olympus')"
         conn.execute(read_zone)
+
+
+def test_the_fleet_reads_each_host_as_netstats_totals_reads_it(conn):
+    now = datetime.now(UTC).replace(microsecond=0)
+    conn.execute("UPDATE netstats.settings SET silent_after = '1 hour'")
+    ingest(conn, every(now - timedelta(days=20), 480, step_s=3600, host="bot-1", sent=5, recv=9))
+    ingest(conn, every(now - timedelta(days=20), 240, step_s=7200, host="bot-1", iface="wg0",
+                       sent=500, recv=900))  # fmt: skip
+    ingest(
+        conn,
+        every(
+            now - timedelta(hours=30), 20, step_s=3600, host="bot-2", iface="ens3", sent=7, recv=1
+        ),
+    )  # fmt: skip  (silent for the last ten hours)
+    ingest(conn, every(now - timedelta(hours=5), 50, step_s=300, host="bot-1",
+                       iface="service:bot", sent=10**9, recv=10**9))  # fmt: skip
+    tz = "America/St_Johns"
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute("SELECT * FROM netstats_fleet(%s)", [tz]).fetchall()
+    assert [r["host"] for r in rows] == ["bot-1", "bot-2"]
+    fleet = totals(conn, "month", tz)["bytes_total"]
+    for r in rows:
+        today, month = (totals(conn, p, tz, host=r["host"]) for p in ("today", "month"))
+        assert (r["today_sent"], r["today_recv"]) == (today["bytes_sent"], today["bytes_recv"])
+        assert (r["month_sent"], r["month_recv"]) == (month["bytes_sent"], month["bytes_recv"])
+        assert r["month_share"] == pytest.approx(float(month["bytes_total"] / fleet))
+        (last,) = conn.execute(  # its last sample, a service's too
+            "SELECT max(last_seen) FROM netstats_hosts() WHERE host = %s", [r["host"]]
+        ).fetchone()
+        assert r["last_at"] == last
+    one, two = rows
+    assert one["silent_since"] is None and two["silent_since"] == two["last_at"]
+    wg0 = totals(conn, "month", tz, host="bot-1", iface="wg0")["bytes_total"]
+    assert (one["busiest_iface"], one["busiest_bytes"]) == ("wg0", wg0)  # not the service

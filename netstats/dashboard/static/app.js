@@ -73,7 +73,9 @@ async function loadHosts() {
     select.replaceChildren(new Option(all, ""), ...values.map((v) => new Option(v, v)));
     select.value = values.includes(keep) ? keep : "";
   };
-  fill(hostSelect, [...new Set(hosts.map((h) => h.host))], "All hosts");
+  const names = [...new Set(hosts.map((h) => h.host))];
+  hostCount = names.length;
+  fill(hostSelect, names, "All hosts");
   // Interfaces, then the services (series "service:<unit>": a part of the interfaces' traffic)
   const refreshIfaces = () => {
     const names = [...new Set(hosts.filter((h) => !hostSelect.value || h.host === hostSelect.value).map((h) => h.iface))].sort();
@@ -93,6 +95,104 @@ async function loadHosts() {
 }
 
 let zone = "UTC"; // the zone of the figures shown: the tz field, or the server's NETSTATS_TZ
+let hostCount = 0;
+
+// The fleet: the first view with more than one host (and none chosen). A row per host as
+// netstats_fleet summed it (/api/fleet); a header sorts, a row narrows the page to its host.
+const FLEET_ORDER = {
+  host: (r) => r.host,
+  state: (r) => (r.silent_since ? Date.parse(r.silent_since) : Infinity),
+  today: (r) => r.today_sent + r.today_recv,
+  month: (r) => r.month_sent + r.month_recv,
+  share: (r) => r.month_share ?? 0,
+  busiest: (r) => r.busiest_iface || "",
+};
+let fleet = { rows: [], key: "month", descending: true, loaded: 0 };
+
+async function loadFleet(force = true) {
+  const section = document.getElementById("fleet");
+  section.hidden = hostCount < 2 || Boolean(form.elements.host.value);
+  // on each ingest (the live stream) at most every 30 s: a fleet uploads all the time
+  if (section.hidden || (!force && Date.now() - fleet.loaded < 30000)) return;
+  fleet.loaded = Date.now();
+  fleet.rows = await getJSON(`/api/fleet?${query(["tz"])}`);
+  const silent = fleet.rows.filter((r) => r.silent_since).length;
+  document.getElementById("fleet-note").textContent =
+    `· ${fleet.rows.length} hosts, ${silent} silent · times in ${zone}`;
+  drawFleet();
+}
+
+function drawFleet() {
+  const order = FLEET_ORDER[fleet.key];
+  const sign = fleet.descending ? -1 : 1;
+  const rows = [...fleet.rows].sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    return (x < y ? -1 : x > y ? 1 : a.host < b.host ? -1 : 1) * sign;
+  });
+  for (const button of document.querySelectorAll("#fleet-table th button")) {
+    if (button.dataset.key === fleet.key) button.setAttribute("aria-sort", fleet.descending ? "descending" : "ascending");
+    else button.removeAttribute("aria-sort");
+  }
+  const busiest = Math.max(...rows.map((r) => r.month_share || 0)) || 1; // the fullest bar
+  document.querySelector("#fleet-table tbody").replaceChildren(...rows.map((r) => {
+    const row = document.createElement("tr");
+    row.dataset.host = r.host;
+    const cell = (label, text, detail, className) => {
+      const td = document.createElement("td");
+      td.dataset.label = label;
+      td.textContent = text;
+      if (className) td.className = className;
+      if (detail) {
+        const small = document.createElement("small");
+        small.textContent = detail;
+        td.append(small);
+      }
+      row.append(td);
+      return td;
+    };
+    cell("Host", r.host);
+    cell("State", r.silent_since ? "silent" : "online",
+         r.silent_since ? `since ${localTime(r.silent_since, zone)}` : `last ${localTime(r.last_at, zone)}`,
+         r.silent_since ? "silent" : "");
+    cell("Today", bytes(r.today_sent + r.today_recv), `↑ ${bytes(r.today_sent)} ↓ ${bytes(r.today_recv)}`);
+    cell("This month", bytes(r.month_sent + r.month_recv), `↑ ${bytes(r.month_sent)} ↓ ${bytes(r.month_recv)}`);
+    const share = cell("Share", r.month_share == null ? "—" : percent(r.month_share));
+    share.prepend(meter((r.month_share || 0) / busiest));
+    cell("Busiest interface", r.busiest_iface || "—", r.busiest_iface ? bytes(r.busiest_bytes) : "");
+    const plans = cell("Plans", "");
+    plans.append(...r.plans.map((p) => {
+      const line = document.createElement("div");
+      line.className = `plan${p.alarm ? " warn" : ""}`;
+      line.append(meter(Math.min(1, p.used_ratio || 0)),
+                  `${p.name} ${p.used_ratio == null ? "" : percent(p.used_ratio)}`);
+      return line;
+    }));
+    if (!r.plans.length) plans.textContent = "—";
+    row.addEventListener("click", () => {
+      form.elements.host.value = r.host;
+      form.elements.host.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    return row;
+  }));
+}
+
+function meter(ratio) {
+  const bar = document.createElement("span");
+  bar.className = "share";
+  const fill = document.createElement("i");
+  fill.style.width = `${ratio * 100}%`;
+  bar.append(fill);
+  return bar;
+}
+
+document.querySelector("#fleet-table thead").addEventListener("click", (event) => {
+  const key = event.target.closest("button")?.dataset.key;
+  if (!key) return;
+  // a new column starts with what is worth seeing first: largest, or A to Z, or silent longest
+  const descending = key === fleet.key ? !fleet.descending : ["today", "month", "share"].includes(key);
+  fleet = { ...fleet, key, descending };
+  drawFleet();
+});
 
 async function loadTotals() {
   const t = await getJSON(`/api/totals?${query(["period", "tz", "host", "iface"])}`);
@@ -291,6 +391,7 @@ function openStream() {
     drawLive(JSON.parse(event.data));
     loadTotals().catch(showError);
     loadPlans().catch(showError);
+    loadFleet(false).catch(showError);
   };
 }
 
@@ -299,6 +400,7 @@ async function refresh() {
   history.replaceState(null, "", params ? `?${params}` : location.pathname);
   try {
     await loadTotals(); // first: it tells the zone the charts are drawn in
+    await loadFleet();
     await loadHistory();
     await loadPlans();
     await loadBilling();

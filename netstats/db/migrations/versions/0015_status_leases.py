@@ -19,7 +19,8 @@ for this: the channel is in the alert's facts.)
 
 - netstats.status_messages: claimed_until, failures, last_error (every row keeps its figures
   and its message).
-- Function set 5 also brings netstats_series_totals (issue 32, /metrics): no table change.
+- Function set 5 also brings netstats_series_totals (/metrics) and netstats_fleet (the
+  fleet overview), issue 32: no table change.
 
 Downgrade drops the columns and the two new functions and puts back the four function files
 this revision's set changed (0015_set4/, byte for byte those of function set 4).
@@ -40,6 +41,7 @@ NEW_FUNCTIONS = (
     "public.netstats_status_claim(integer)",
     "public.netstats_status_failed(bigint, text)",
     "public.netstats_series_totals(text, text, text)",
+    "public.netstats_fleet(text)",
 )
 CHANGED = (  # each name is one function: dropped and owned by name
     "netstats_alerts_claim",
