@@ -252,6 +252,9 @@ class Agent:
             max(self.settings.interval_s, self.settings.upload_every_s),
             self.settings.spool,
         )
+        from netstats.agent.scope import detect
+
+        log.info("counting %s", detect().describe())
 
     def finish(self) -> None:
         self.tick()

@@ -17,7 +17,7 @@ def add(commands: Commands) -> None:
     agent.set_defaults(run=run)
     agent_commands = agent.add_subparsers(dest="agent_command")
     status_ = agent_commands.add_parser(
-        "status", help="spool depth, quarantined samples, last upload, interfaces"
+        "status", help="what it counts, spool depth, quarantined samples, last upload, interfaces"
     )
     status_.set_defaults(run=status)
     requeue_ = agent_commands.add_parser(
@@ -50,16 +50,19 @@ def run(args: argparse.Namespace) -> None:
 
 
 def status(args: argparse.Namespace) -> None:
+    from netstats.agent.scope import detect
     from netstats.agent.spool import Spool
     from netstats.units import human_bytes
 
     chosen = settings(args)
     if not chosen.spool.exists():
+        print(f"scope          {detect().describe()}")
         print(f"no spool at {chosen.spool}: the agent has not run here yet (NETSTATS_SPOOL)")
         return
     spool = Spool.read_only(chosen.spool)
     found = spool.status()
     spool.close()
+    print(f"scope          {detect().describe()}")
     print(f"spool          {chosen.spool}")
     print(
         f"queued         {found.depth} samples"

@@ -53,9 +53,15 @@ def test_the_daemon_stops_on_a_signal_and_uploads_what_it_held(dsn, conn, tmp_pa
         text=True,
     )
     assert agent.stderr is not None
+    started = []
     for line in agent.stderr:  # started and past its first tick (and first, empty, upload)
+        started.append(line)
         if "first run on this machine" in line:
             break
+    from netstats.agent.scope import detect
+
+    # it says once what its counters cover (this machine, or a container's own traffic)
+    assert sum(f"counting {detect().describe()}" in line for line in started) == 1
     time.sleep(2.5)  # two more ticks, held in the spool
     count = f"SELECT count(*) FROM netstats.samples WHERE host = '{host}'"
     assert conn.execute(count).fetchone() == (0,)
