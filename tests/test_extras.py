@@ -1,13 +1,17 @@
 """Every command on each extra's install: a command works where its extras are installed, and
-elsewhere says in one line which extra to install. The package is installed from this
-checkout into a fresh virtualenv per extra, its dependencies from PyPI, as a user would."""
+elsewhere says in one line which extra to install. The wheel is built once from this
+checkout and installed, with one extra, into a fresh virtualenv outside the source tree, its
+dependencies from PyPI, as a user of a release would: `netstats up` then serves its page from
+what the wheel carries."""
 
 import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.cli import clean_env, free_port
@@ -31,24 +35,35 @@ UNPACKAGED = (".git", ".venv", "__pycache__", "*.egg-info", ".pytest_cache", ".m
 
 
 @pytest.fixture(scope="module")
-def installs(tmp_path_factory: pytest.TempPathFactory):
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """netstats' wheel, built as a release is. pip builds in the source tree (build/,
+    *.egg-info): xdist workers building at once would share those folders, so each builds
+    from a copy."""
+    here = tmp_path_factory.mktemp("wheel")
+    source = here / "netstats"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*UNPACKAGED))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(here), str(source)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    shutil.rmtree(source)
+    (built,) = here.glob("netstats-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installs(wheel: Path, tmp_path_factory: pytest.TempPathFactory):
     made: dict[str, Path] = {}
 
     def install(extra: str) -> Path:
         if extra not in made:
             here = tmp_path_factory.mktemp(f"only-{extra}")
             venv = here / "venv"
-            # pip builds in the source tree (build/, *.egg-info): xdist workers installing
-            # other extras at once would build in the same folders. Each builds a copy.
-            source = here / "netstats"
-            shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*UNPACKAGED))
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
             subprocess.run(
-                [venv / "bin/python", "-m", "pip", "install", "-q", f"{source}[{extra}]"],
-                check=True,
-                capture_output=True,
-                timeout=900,
-            )
+                [venv / "bin/python", "-m", "pip", "install", "-q", f"{wheel}[{extra}]"],
+                check=True, capture_output=True, timeout=900, cwd=here,
+            )  # fmt: skip
             made[extra] = venv / "bin/netstats"
         return made[extra]
 
@@ -56,19 +71,25 @@ def installs(tmp_path_factory: pytest.TempPathFactory):
 
 
 def run(netstats: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """A command of the installed netstats, run outside the source tree (its venv's folder)."""
     return subprocess.run(
-        [netstats, *args], env=clean_env(**env), capture_output=True, text=True, timeout=120
-    )
+        [netstats, *args], env=clean_env(**env), capture_output=True, text=True, timeout=120,
+        cwd=netstats.parents[2],
+    )  # fmt: skip
 
 
-def until(netstats: Path, args: list[str], line: str, **env: str) -> str:
-    """Start a command that runs until stopped, wait for `line`, stop it with Ctrl-C."""
+def until(
+    netstats: Path, args: list[str], line: str, then: Callable[[], None] = lambda: None, **env: str
+) -> str:
+    """Start a command that runs until stopped, wait for `line`, do `then`, stop it with
+    Ctrl-C."""
     proc = subprocess.Popen(
         [netstats, *args],
         env=clean_env(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        cwd=netstats.parents[2],
     )
     assert proc.stdout is not None
     seen = []
@@ -76,6 +97,7 @@ def until(netstats: Path, args: list[str], line: str, **env: str) -> str:
         for said in proc.stdout:
             seen.append(said)
             if line in said:
+                then()
                 break
     finally:
         proc.send_signal(signal.SIGINT)
@@ -116,6 +138,9 @@ def test_every_command_on_an_install_of_one_extra(extra, installs, migrated, tmp
     for args in (["db", "upgrade"], ["maintain"], ["report", "--json"], ["report", "--days"]):
         check(set(), args, db)
     assert run(netstats, "db", "sql").stdout.startswith("BEGIN;")
+    here = subprocess.run([sys.executable, "-m", "netstats.cli", "--version"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert run(netstats, "--version").stdout == here  # the same schema as this checkout
     check({"chart"}, ["report", "--days", "--image", str(tmp_path / "days.png")], db)
     with serve(dsn) as (url, _):
         check(
@@ -143,7 +168,16 @@ def test_every_command_on_an_install_of_one_extra(extra, installs, migrated, tmp
     else:
         refused(run(netstats, "bot", DISCORD_TOKEN="x", **db), {"bot"})
     up = ["up", "--data-dir", str(tmp_path / "up"), "--port", port]
+
+    def served() -> None:  # the page, its script and its figures, from the wheel's files
+        url = f"http://127.0.0.1:{port}"
+        assert "<title>netstats</title>" in httpx.get(f"{url}/").text
+        assert httpx.get(f"{url}/static/app.js").status_code == 200
+        assert httpx.get(f"{url}/static/vendor/uplot/uPlot.iife.min.js").status_code == 200
+        assert httpx.get(f"{url}/api/totals?period=today").json()["tz"]
+        assert httpx.get(f"{url}/metrics").text.startswith("# HELP netstats_bytes_total")
+
     if {"agent", "embedded", "dashboard"} <= has:
-        until(netstats, up, "running; Ctrl-C stops", NETSTATS_INTERFACES="lo")
+        until(netstats, up, "running; Ctrl-C stops", served, NETSTATS_INTERFACES="lo")
     else:
         refused(run(netstats, *up), {"agent", "embedded", "dashboard"} - has)

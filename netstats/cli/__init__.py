@@ -64,12 +64,28 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="netstats", description="Exact network-traffic accounting for Discord-bot hosts."
     )
-    top.add_argument("--version", action="version", version=f"netstats {__version__}")
+    top.add_argument(
+        "--version", action=Version, help="the version, and the schema and functions it carries"
+    )
     top.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = top.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add(commands)
     return top
+
+
+class Version(argparse.Action):
+    """`netstats --version`: which schema revision and function set this netstats brings a
+    database to (read only when asked: the agent parses this command line too)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from netstats.db import FUNCTIONS_SERIAL, head
+
+        print(f"netstats {__version__} (schema revision {head()}, function set {FUNCTIONS_SERIAL})")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
