@@ -419,8 +419,8 @@ class Reader:
     ) -> list[Alert]:
         """Leases due alerts; `routed` False: only the default channel's, True: only those
         that name their own channel (a digest's), None: all."""
-        args = {"max": max, "at": at, "routed": routed}
-        rows = await self._call("netstats_alerts_claim", args)
+        args = {"routed": routed, "max": max, "at": at}
+        rows = await self._call("netstats_alerts_claim_routed", args)
         return [_typed(Alert, row) for row in rows]
 
     async def alerts_done(self, ids: list[int], error: str | None = None) -> int:

@@ -39,7 +39,7 @@ FUNCTION_SETS = {
     2: "ff6b812b9302790a8383a472caa1b8aa07211d897d7c87913bdf2aab72c381b0",  # netstats.period_window, first_covered
     3: "b845b006528ce8c60191a7339d71bbbb0346b218506a5faf12de634c319ab18f",  # ingest's partition race (40001), cycle_window, quotas' 'max' (0013)
     4: "a6f56330a23cdb7727eee8032b8e3f3a5a946bc48ff4c642b854720b7614b4b0",  # plans (0014), digests, status messages
-    5: "4cd3f963c0be21900cce906f4a2eb55fd69e040d58989aaffadaf2af74298624",  # status messages claimed, alerts routed (0015), series totals, fleet
+    5: "8acf8a1060101cffed3e910de4133564f0de4973f1e160ab8e3e5c794d2703df",  # status messages claimed, alerts routed (0015), series totals, fleet
 }
 FUNCTIONS_SERIAL = max(FUNCTION_SETS)
 FUNCTIONS_DIR = HERE / "functions"

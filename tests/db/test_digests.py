@@ -178,3 +178,25 @@ def test_a_status_message_is_claimed_by_one_keeper_and_its_failures_are_kept(dsn
     ).fetchone() == (0, None)
     with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"lease_s: expected 1 to 3600"):
         claimed(conn, 0)
+
+
+def test_alerts_are_claimed_by_their_destination(conn):
+    """A digest set for a channel of its own is the bot's: a webhook deliverer (routed false)
+    leaves it, a bot with no default channel (true) takes only it, netstats_alerts_claim all."""
+    first = datetime(2026, 3, 1, tzinfo=UTC)
+    ingest(conn, [sample(first + timedelta(hours=h), host="bot-1") for h in range(30)])
+    digest_set(conn, "default", "day", "UTC", created=first)
+    conn.execute("SELECT netstats_digest_set('own', 'day', 'UTC', 3334)")
+    conn.execute("UPDATE netstats.digests SET created_at = %s", [first])
+    at = first + timedelta(days=1, hours=1)
+
+    def taken(call: str) -> list[str]:
+        rows = conn.execute(call, [at]).fetchall()
+        conn.execute("UPDATE netstats.alerts SET leased_until = NULL")  # back for the next
+        return sorted(r[0] for r in rows)
+
+    routed = "SELECT quota FROM netstats_alerts_claim_routed(%s, at => %%s)"
+    assert taken(routed % "false") == ["default"]
+    assert taken(routed % "true") == ["own"]
+    assert taken(routed % "null") == taken("SELECT quota FROM netstats_alerts_claim(at => %s)")
+    assert taken(routed % "null") == ["default", "own"]

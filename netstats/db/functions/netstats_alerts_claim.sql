@@ -1,52 +1,23 @@
 -- Raises what is due, then leases up to `max` undelivered alerts for 5 minutes, oldest
 -- first, to this caller only: concurrent claimers skip each other's rows. An alert comes
 -- back when its lease runs out, or at once after netstats_alerts_done with an error.
--- `routed`: null takes every alert; false only those for the default channel (a webhook
--- posts there); true only those that name their own channel (a digest set for one: the bot
--- posts there, also when it has no default channel).
+-- Every alert, whatever its destination: netstats_alerts_claim_routed (one piece of code).
 CREATE FUNCTION public.netstats_alerts_claim(
   max integer DEFAULT 20,
-  at timestamptz DEFAULT now(),
-  routed boolean DEFAULT NULL
+  at timestamptz DEFAULT now()
 )
 RETURNS TABLE (
   id bigint, kind text, quota text, host text, iface text, threshold integer, facts jsonb,
   raised_at timestamptz, attempts integer, last_error text
 )
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER  -- (not sql: the routed one is made after it)
 SET search_path = pg_catalog, pg_temp
 AS $$
-#variable_conflict use_column
-DECLARE
-  upto constant timestamptz := coalesce(netstats_alerts_claim.at, now());
 BEGIN
-  IF netstats_alerts_claim.max IS NULL OR netstats_alerts_claim.max NOT BETWEEN 1 AND 1000 THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-      'max: expected 1 to 1000 alerts, got %s', coalesce(netstats_alerts_claim.max::text, 'null'));
-  END IF;
-  IF NOT pg_catalog.isfinite(upto) THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format(
-      'at: expected a finite timestamp, got %s', upto);
-  END IF;
-  PERFORM netstats.raise_alerts(upto);
-  RETURN QUERY
-  WITH due AS (
-    SELECT a.id FROM netstats.alerts a
-     WHERE a.delivered_at IS NULL AND (a.leased_until IS NULL OR a.leased_until <= upto)
-       AND (netstats_alerts_claim.routed IS NULL
-            OR netstats_alerts_claim.routed = (a.facts ->> 'channel_id' IS NOT NULL))
-     ORDER BY a.id
-     LIMIT netstats_alerts_claim.max
-     FOR UPDATE SKIP LOCKED
-  )
-  UPDATE netstats.alerts a
-     SET leased_until = upto + interval '5 minutes', attempts = a.attempts + 1
-    FROM due
-   WHERE a.id = due.id
-  RETURNING a.id, a.kind, a.quota, a.host, a.iface, a.threshold, a.facts, a.raised_at,
-            a.attempts, a.last_error;
+  RETURN QUERY SELECT * FROM public.netstats_alerts_claim_routed(
+    NULL, netstats_alerts_claim.max, netstats_alerts_claim.at);
 END
 $$;
-REVOKE ALL ON FUNCTION public.netstats_alerts_claim(integer, timestamptz, boolean)
+REVOKE ALL ON FUNCTION public.netstats_alerts_claim(integer, timestamptz)
   FROM PUBLIC, anon, authenticated, service_role, netstats_agent, netstats_reader;
-GRANT EXECUTE ON FUNCTION public.netstats_alerts_claim(integer, timestamptz, boolean) TO service_role;
+GRANT EXECUTE ON FUNCTION public.netstats_alerts_claim(integer, timestamptz) TO service_role;

@@ -13,9 +13,10 @@ kept (failures, last_error) for `netstats alerts status` and `/netstats-status l
 the message waits its own pace before the next try instead of hammering Discord.
 
 A digest set for a channel of its own (`/netstats-digest add`) is the bot's to post there:
-netstats_alerts_claim takes `routed`, so a webhook deliverer leaves such alerts alone, and a
-bot without a default channel (NETSTATS_ALERT_CHANNEL) still posts them. (No table change
-for this: the channel is in the alert's facts.)
+netstats_alerts_claim_routed claims by destination, so a webhook deliverer leaves such alerts
+alone, and a bot without a default channel (NETSTATS_ALERT_CHANNEL) still posts them;
+netstats_alerts_claim (DESIGN.md's, unchanged for its callers) claims every alert through it.
+(No table change for this: the channel is in the alert's facts.)
 
 - netstats.status_messages: claimed_until, failures, last_error (every row keeps its figures
   and its message).
@@ -38,6 +39,7 @@ depends_on = None
 
 SET4 = Path(__file__).with_name("0015_set4")
 NEW_FUNCTIONS = (
+    "public.netstats_alerts_claim_routed(boolean, integer, timestamptz)",
     "public.netstats_status_claim(integer)",
     "public.netstats_status_failed(bigint, text)",
     "public.netstats_series_totals(text, text, text)",
