@@ -10,6 +10,7 @@ events each stream receives.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -113,20 +115,20 @@ def ms(values: list[float]) -> str:
     return f"{statistics.median(ordered) * 1000:.1f} / {p95:.1f} / {p99:.1f} / {ordered[-1] * 1000:.1f}"
 
 
-def report(dsn: str, streams: int = STREAMS, seconds: float = SECONDS) -> list[str]:
-    seed(dsn)
+@contextlib.contextmanager
+def serving(dsn: str, **env: str) -> Iterator[str]:
+    """The real `netstats dashboard` process on `dsn` (no token: loopback), until the block
+    ends; yields its URL once it answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "NETSTATS_DATABASE_URL": dsn}
-    env.pop("NETSTATS_DASHBOARD_TOKEN", None)
+    environment = {**os.environ, "NETSTATS_DATABASE_URL": dsn, **env}
+    environment.pop("NETSTATS_DASHBOARD_TOKEN", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "netstats.cli", "dashboard", "--port", str(port)],
-        env=env,
+        env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    stop = threading.Event()
-    ingester = threading.Thread(target=ingest_every_second, args=(dsn, stop))
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -136,32 +138,35 @@ def report(dsn: str, streams: int = STREAMS, seconds: float = SECONDS) -> list[s
             except httpx.HTTPError:
                 assert time.monotonic() < deadline, "the dashboard did not start"
                 time.sleep(0.2)
-        ingester.start()
-        alone = page_requests(url, seconds)
-        holder = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.dashboard",
-                "--hold",
-                url,
-                str(streams),
-                str(seconds + 5),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "open"
-        loaded = page_requests(url, seconds)
-        counts = json.loads(holder.stdout.readline())
-        holder.wait(60)
+        yield url
     finally:
-        stop.set()
-        if ingester.is_alive():
-            ingester.join()
         server.terminate()
         server.wait(10)
+
+
+def report(dsn: str, streams: int = STREAMS, seconds: float = SECONDS) -> list[str]:
+    seed(dsn)
+    stop = threading.Event()
+    ingester = threading.Thread(target=ingest_every_second, args=(dsn, stop))
+    with serving(dsn) as url:
+        try:
+            ingester.start()
+            alone = page_requests(url, seconds)
+            holder = subprocess.Popen(
+                [sys.executable, "-m", "bench.dashboard", "--hold", url, str(streams),
+                 str(seconds + 5)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "open"
+            loaded = page_requests(url, seconds)
+            counts = json.loads(holder.stdout.readline())
+            holder.wait(60)
+        finally:
+            stop.set()
+            if ingester.is_alive():
+                ingester.join()
     ratio = statistics.median(loaded) / statistics.median(alone)
     return [
         "| open live charts | page requests: median / p95 / p99 / max ms | events per stream |",

@@ -12,19 +12,14 @@ Part of `python -m bench.run`; alone: `python -m bench.metrics [--hosts 1000] [-
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import psycopg
 
-from bench.dashboard import free_port
+from bench.dashboard import serving
 from bench.plans import set_plans
 
 SCRAPES = 30
@@ -42,40 +37,18 @@ def report(dsn: str, hosts: int, scrapes: int = SCRAPES) -> list[str]:
             conn.execute("SELECT * FROM netstats_totals('all', host => %s, iface => %s)",
                          [host, iface])  # fmt: skip
         per_series = time.perf_counter() - began
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "NETSTATS_DATABASE_URL": dsn, "NETSTATS_TZ": "Asia/Tokyo"}
-    env.pop("NETSTATS_DASHBOARD_TOKEN", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "netstats.cli", "dashboard", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     scraped, hosts_api, size = [], [], 0
-    try:
-        with httpx.Client(base_url=url, timeout=30) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    client.get("/api/hosts").raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    assert time.monotonic() < deadline, "the dashboard did not start"
-                    time.sleep(0.2)
-            client.get("/metrics").raise_for_status()  # warm the pool and the plans
-            for _ in range(scrapes):
-                for path, into in (("/metrics", scraped), ("/api/hosts", hosts_api)):
-                    began = time.perf_counter()
-                    answer = client.get(path)
-                    into.append(time.perf_counter() - began)
-                    assert answer.status_code == 200, answer.text[:200]
-                    if path == "/metrics":
-                        size = len(answer.content)
-                time.sleep(1.0)
-    finally:
-        server.terminate()
-        server.wait(10)
+    with serving(dsn, NETSTATS_TZ="Asia/Tokyo") as url, httpx.Client(base_url=url) as client:
+        client.get("/metrics").raise_for_status()  # warm the pool and the plans
+        for _ in range(scrapes):
+            for path, into in (("/metrics", scraped), ("/api/hosts", hosts_api)):
+                began = time.perf_counter()
+                answer = client.get(path, timeout=30)
+                into.append(time.perf_counter() - began)
+                assert answer.status_code == 200, answer.text[:200]
+                if path == "/metrics":
+                    size = len(answer.content)
+            time.sleep(1.0)
     med, base = statistics.median(scraped) * 1000, statistics.median(hosts_api) * 1000
     worst = max(scraped) * 1000
     return [
@@ -93,8 +66,6 @@ def report(dsn: str, hosts: int, scrapes: int = SCRAPES) -> list[str]:
 
 def main() -> None:
     from bench import datasets
-    from netstats import db
-    from netstats.db.cluster import SYSTEM_PG15, start_cluster
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=1000)
@@ -103,25 +74,8 @@ def main() -> None:
         "--data", type=Path, help="keep the cluster here and load the fleet only the first time"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = args.data or Path(tmp) / "data"
-        cluster = start_cluster(SYSTEM_PG15, data, {"shared_buffers": "'1GB'"})
-        try:
-            with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-                loaded = conn.execute(
-                    "SELECT 1 FROM pg_database WHERE datname = 'fleet'"
-                ).fetchone()
-            if loaded:
-                fleet = cluster.dsn("fleet")
-                db.upgrade(fleet)
-            else:
-                fleet = datasets.migrated(cluster, "fleet")
-                print(f"loading {args.hosts:,} hosts …", flush=True)
-                now = datetime.now(UTC)
-                datasets.load_fleet(fleet, args.hosts, now - timedelta(hours=1), raw_days=1)
-            print("\n".join(report(fleet, args.hosts, args.scrapes)))
-        finally:
-            cluster.stop()
+    with datasets.fleet(args.data, args.hosts) as (_, fleet, _loaded):
+        print("\n".join(report(fleet, args.hosts, args.scrapes)))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import tempfile
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -110,7 +108,6 @@ def report(dsn: str, hosts: int, runs: int) -> list[str]:
 def main() -> None:
     from bench import datasets
     from netstats import db
-    from netstats.db.cluster import SYSTEM_PG15, start_cluster
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=1000)
@@ -119,31 +116,14 @@ def main() -> None:
         "--data", type=Path, help="keep the cluster here and load the fleet only the first time"
     )
     args = parser.parse_args()
-    now = datetime.now(UTC)
-    with tempfile.TemporaryDirectory() as tmp:
-        data = args.data or Path(tmp) / "data"
-        cluster = start_cluster(SYSTEM_PG15, data, {"shared_buffers": "'1GB'"})
-        try:
-            with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-                loaded = conn.execute(
-                    "SELECT 1 FROM pg_database WHERE datname = 'fleet'"
-                ).fetchone()
-            if loaded:
-                fleet = cluster.dsn("fleet")
-                db.upgrade(fleet)
-            else:
-                fleet = datasets.migrated(cluster, "fleet")
-                print(f"loading {args.hosts:,} hosts …", flush=True)
-                datasets.load_fleet(fleet, args.hosts, now - timedelta(hours=1), raw_days=1)
-            print("\n".join(report(fleet, args.hosts, args.runs)))
-            ingest = cluster.dsn("ingest") if loaded else datasets.migrated(cluster, "ingest")
-            db.upgrade(ingest)
-            lines = ingest_with_and_without(
-                ingest, 40, args.hosts, set_plans, f"{PLANS} plans", host_names(args.hosts)[:10]
-            )
-            print("\n".join(lines))
-        finally:
-            cluster.stop()
+    with datasets.fleet(args.data, args.hosts) as (cluster, fleet, loaded):
+        print("\n".join(report(fleet, args.hosts, args.runs)))
+        ingest = cluster.dsn("ingest") if loaded else datasets.migrated(cluster, "ingest")
+        db.upgrade(ingest)
+        lines = ingest_with_and_without(
+            ingest, 40, args.hosts, set_plans, f"{PLANS} plans", host_names(args.hosts)[:10]
+        )
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
