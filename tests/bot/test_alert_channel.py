@@ -3,44 +3,21 @@ login, gateway and REST code against the local Discord (tests/support/discord_se
 the language of the channel's server, each once."""
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import discord
 import psycopg
 import pytest
-import yarl
 
 from netstats import db
-from netstats.bot.runner import Runner
 from netstats.units import human_bytes
 from tests.conftest import create_database
 from tests.db.support import every, ingest
 from tests.support.clock import noon_zone
-from tests.support.discord_server import ALERT_CHANNEL, DIGEST_CHANNEL, GUILD_ID, FakeDiscord
+from tests.support.discord_server import ALERT_CHANNEL, DIGEST_CHANNEL, FakeDiscord, bot_against
 from tests.support.embed_picture import draw
 
 MB = 10**6
-
-
-@contextlib.asynccontextmanager
-async def bot_against(fake: FakeDiscord, monkeypatch, tmp_path) -> AsyncIterator[None]:
-    """`netstats bot` (its Runner: login, gateway, REST) against the local Discord."""
-    await fake.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-    )
-    bot = Runner(GUILD_ID, stamp=tmp_path / "stamps.json")
-    running = asyncio.create_task(bot.start("bot-token"))
-    try:
-        yield
-    finally:
-        await bot.close()
-        await running
-        await fake.stop()
 
 
 @pytest.mark.parametrize(

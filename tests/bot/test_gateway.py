@@ -4,18 +4,15 @@ outage, and a gateway close followed by a resume and another /netstats."""
 
 import asyncio
 
-import discord
 import psycopg
-import yarl
 
 from netstats import db
-from netstats.bot.runner import Runner
 from netstats.units import human_bytes
 from tests.bot.discord_edge import interaction_data, seed
 from tests.conftest import create_database
 from tests.db.support import totals
 from tests.support.clock import TZ
-from tests.support.discord_server import GUILD_ID, FakeDiscord
+from tests.support.discord_server import GUILD_ID, FakeDiscord, bot_against
 
 
 def test_netstats_bot_through_a_local_discord(monkeypatch, clusters, tmp_path):
@@ -60,15 +57,7 @@ def test_netstats_bot_through_a_local_discord(monkeypatch, clusters, tmp_path):
 
     async def main():
         fake = FakeDiscord()
-        await fake.start()
-        # Discord's two base URLs, and nothing else, point at the local one
-        monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-        )
-        bot = Runner(GUILD_ID, stamp=tmp_path / "stamps.json")
-        running = asyncio.create_task(bot.start("bot-token"))
-        try:
+        async with bot_against(fake, monkeypatch, tmp_path) as bot:
             await asyncio.wait_for(bot.wait_until_ready(), 20)
             sync = await fake.wait_for(lambda r: r.method == "PUT")
             assert sync.path == f"/applications/{1111}/guilds/{GUILD_ID}/commands"
@@ -119,9 +108,5 @@ def test_netstats_bot_through_a_local_discord(monkeypatch, clusters, tmp_path):
             while in_bot_samples() < before_close + 2:
                 assert asyncio.get_running_loop().time() < deadline, "the in-bot agent stopped"
                 await asyncio.sleep(0.2)
-        finally:
-            await bot.close()
-            await asyncio.wait_for(running, 10)
-            await fake.stop()
 
     asyncio.run(main())

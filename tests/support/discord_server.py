@@ -7,11 +7,14 @@ the RESUME that follows."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -308,3 +311,27 @@ class FakeDiscord:
     async def close_from_server(self) -> None:
         """What Discord does now and then: a close the bot may resume after."""
         await self.sockets[-1].close(code=4000, message=b"unknown error")
+
+
+@contextlib.asynccontextmanager
+async def bot_against(fake: FakeDiscord, monkeypatch: Any, tmp_path: Path) -> AsyncIterator[Any]:
+    """`netstats bot` (its Runner: login, gateway, REST) against the local Discord: Discord's
+    two base URLs, and nothing else, point at it. Yields the running bot."""
+    import discord
+    import yarl
+
+    from netstats.bot.runner import Runner
+
+    await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+    )
+    bot = Runner(GUILD_ID, stamp=tmp_path / "stamps.json")
+    running = asyncio.create_task(bot.start("bot-token"))
+    try:
+        yield bot
+    finally:
+        await bot.close()
+        await asyncio.wait_for(running, 10)
+        await fake.stop()
